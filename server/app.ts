@@ -1,0 +1,237 @@
+/**
+ * The relay's request handler, built from injected state and without a listening socket, so tests can
+ * drive it directly. Order per request: route → drain check → method → authentication → body → handler.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from './body';
+import type { RelayContext } from './context';
+import { dialectOf, RelayError, sendError, type Dialect } from './errors';
+import type { Exchange } from './exchange';
+import { handleNative } from './native';
+import { handleChatCompletions, handleCompletions, handleEmbeddings, handleModels } from './openai/handlers';
+import { classify, routeLabel, type RouteKind } from './routes';
+import { findToken, presentedToken, sha256, type TokenStore } from './tokens';
+
+export interface AppState {
+  /** Set on SIGTERM: new requests get 503 while in-flight ones finish. */
+  draining: boolean;
+  /** Exchanges being served now (for the drain). */
+  inflight: Set<Exchange>;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createApp(ctx: RelayContext, tokens: () => TokenStore, state: AppState): RequestHandler {
+  const metricsTokens: TokenStore | undefined = ctx.config.metricsToken
+    ? { entries: [{ name: 'metrics', digest: sha256(ctx.config.metricsToken) }], open: false }
+    : undefined;
+  return (req, res) => {
+    serve(ctx, tokens(), metricsTokens, state, req, res).catch((error: unknown) => {
+      ctx.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'unhandled error while serving a request');
+      if (!res.headersSent) sendError(res, 'native', new RelayError(500, 'internal relay error'));
+      else res.destroy();
+    });
+  };
+}
+
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+async function serve(ctx: RelayContext, tokens: TokenStore, metricsTokens: TokenStore | undefined, state: AppState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const id = requestId(req);
+  res.setHeader('X-Request-Id', id);
+  let pathname: string;
+  try {
+    pathname = new URL(req.url ?? '/', 'http://relay.invalid').pathname;
+  } catch {
+    sendError(res, 'native', new RelayError(400, 'malformed request target'));
+    return;
+  }
+  const route = classify(pathname);
+  const dialect = dialectOf(pathname);
+  const method = req.method ?? 'GET';
+
+  switch (route.kind) {
+    case 'health':
+      sendText(res, 200, 'application/json', '{"status":"ok"}');
+      return;
+    case 'root':
+      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, dialect, ['GET', 'HEAD']);
+      sendText(res, 200, 'text/plain; charset=utf-8', method === 'HEAD' ? '' : 'Ollama is running', 'Ollama is running'.length);
+      return;
+    case 'ready':
+      await sendReadiness(ctx, res, state);
+      return;
+    case 'forbidden':
+      req.resume();
+      sendError(res, dialect, new RelayError(403, 'this route is disabled: the relay never lets editors change the Ollama host or its account'));
+      return;
+    case 'unknown':
+      req.resume();
+      sendError(res, dialect, new RelayError(404, `no such route: ${method} ${pathname.slice(0, 200)}`, 'not_found'));
+      return;
+  }
+
+  if (state.draining) {
+    req.resume();
+    res.setHeader('Connection', 'close');
+    sendError(res, dialect, new RelayError(503, 'the relay is shutting down; retry shortly', null, { 'Retry-After': '1' }));
+    return;
+  }
+  if (route.kind !== 'metrics' && !route.methods.includes(method)) return methodNotAllowed(res, dialect, route.methods);
+
+  const client = authenticate(route.kind === 'metrics' && metricsTokens ? metricsTokens : tokens, req);
+  if (client === undefined) {
+    req.resume();
+    sendError(res, dialect, new RelayError(401, 'missing or wrong relay token (send Authorization: Bearer <token>)', 'invalid_api_key', { 'WWW-Authenticate': 'Bearer' }));
+    return;
+  }
+  if (route.kind === 'metrics') {
+    const text = await ctx.metrics.registry.metrics();
+    sendText(res, 200, ctx.metrics.registry.contentType, text);
+    return;
+  }
+
+  const exchange: Exchange = {
+    id,
+    req,
+    res,
+    dialect,
+    route: routeLabel(route, pathname),
+    client,
+    abort: new AbortController(),
+    started: performance.now(),
+    queueMs: 0,
+    cache: 'BYPASS',
+  };
+  await runExchange(ctx, state, exchange, route);
+}
+
+/** Returns the client's token name, or undefined when the request must be refused. */
+function authenticate(tokens: TokenStore, req: IncomingMessage): string | undefined {
+  const presented = presentedToken(req.headers);
+  if (tokens.open) return presented === undefined ? 'anonymous' : (findToken(tokens, presented) ?? 'anonymous');
+  return presented === undefined ? undefined : findToken(tokens, presented);
+}
+
+async function runExchange(ctx: RelayContext, state: AppState, exchange: Exchange, route: RouteKind): Promise<void> {
+  const { res, req } = exchange;
+  state.inflight.add(exchange);
+  ctx.metrics.inflight.inc();
+  const onClose = (): void => {
+    if (res.writableFinished || exchange.abort.signal.aborted) return;
+    exchange.outcome ??= 'client_abort';
+    ctx.metrics.clientAborts.inc({ route: exchange.route });
+    exchange.abort.abort();
+  };
+  res.once('close', onClose);
+  try {
+    const body = req.method === 'POST' ? await readBody(req, ctx.config.maxBodyBytes) : undefined;
+    if (ctx.config.logPrompts && body) ctx.logger.info({ reqId: exchange.id, body: body.toString('utf8') }, 'request body (LOG_PROMPTS=1)');
+    await dispatch(ctx, exchange, route, body);
+    exchange.outcome ??= 'ok';
+  } catch (error) {
+    const relayError = error instanceof RelayError ? error : new RelayError(500, 'internal relay error');
+    if (!(error instanceof RelayError)) ctx.logger.error({ reqId: exchange.id, err: error instanceof Error ? error.message : String(error) }, 'handler failed');
+    if (relayError.status === 499 || exchange.abort.signal.aborted) exchange.outcome = 'client_abort';
+    else {
+      exchange.outcome = relayError.status >= 500 ? 'upstream_error' : 'error';
+      if (relayError.status >= 500 && exchange.upstream) ctx.metrics.upstreamErrors.inc({ upstream: exchange.upstream, kind: relayError.code ?? String(relayError.status) });
+      if (!res.headersSent) sendError(res, exchange.dialect, relayError);
+      else res.destroy();
+    }
+  } finally {
+    state.inflight.delete(exchange);
+    ctx.metrics.inflight.dec();
+    if (!res.writableEnded && !res.destroyed && exchange.outcome === 'client_abort') res.destroy();
+    record(ctx, exchange);
+  }
+}
+
+async function dispatch(ctx: RelayContext, exchange: Exchange, route: RouteKind, body: Buffer | undefined): Promise<void> {
+  switch (route.kind) {
+    case 'native':
+      return handleNative(ctx, exchange, route, body);
+    case 'openai':
+      switch (route.handler) {
+        case 'chat':
+          return handleChatCompletions(ctx, exchange, body);
+        case 'completions':
+          return handleCompletions(ctx, exchange, body);
+        case 'embeddings':
+          return handleEmbeddings(ctx, exchange, body);
+        case 'models':
+          return handleModels(ctx, exchange);
+        case 'model':
+          return handleModels(ctx, exchange, route.model);
+      }
+    // eslint-disable-next-line no-fallthrough
+    default:
+      throw new RelayError(404, 'no such route');
+  }
+}
+
+function record(ctx: RelayContext, exchange: Exchange): void {
+  const status = exchange.outcome === 'client_abort' ? 499 : exchange.res.statusCode;
+  const seconds = (performance.now() - exchange.started) / 1000;
+  const model = status < 400 && exchange.model ? exchange.model : '';
+  ctx.metrics.requests.inc({ route: exchange.route, status: String(status), client: exchange.client, model });
+  ctx.metrics.duration.observe({ route: exchange.route }, seconds);
+  ctx.metrics.queue.observe({ route: exchange.route }, exchange.queueMs / 1000);
+  if (exchange.ttftMs !== undefined) ctx.metrics.ttft.observe({ route: exchange.route }, exchange.ttftMs / 1000);
+  if (exchange.promptTokens) ctx.metrics.tokens.inc({ direction: 'prompt', model }, exchange.promptTokens);
+  if (exchange.completionTokens) ctx.metrics.tokens.inc({ direction: 'completion', model }, exchange.completionTokens);
+  if (exchange.loadNs !== undefined && exchange.loadNs > 1e9) ctx.metrics.coldLoads.inc({ model });
+  ctx.logger.info(
+    {
+      reqId: exchange.id,
+      method: exchange.req.method,
+      route: exchange.route,
+      status,
+      ms: Math.round(seconds * 1000),
+      client: exchange.client,
+      model: exchange.model,
+      upstream: exchange.upstream,
+      ttft_ms: exchange.ttftMs === undefined ? undefined : Math.round(exchange.ttftMs),
+      prompt_tokens: exchange.promptTokens,
+      completion_tokens: exchange.completionTokens,
+      outcome: exchange.outcome,
+    },
+    'request',
+  );
+}
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string, length = Buffer.byteLength(body)): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': length, 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+function methodNotAllowed(res: ServerResponse, dialect: Dialect, allowed: readonly string[]): void {
+  res.req.resume();
+  sendError(res, dialect, new RelayError(405, `method not allowed (allowed: ${allowed.join(', ')})`, 'method_not_allowed', { Allow: allowed.join(', ') }));
+}
+
+async function sendReadiness(ctx: RelayContext, res: ServerResponse, state: AppState): Promise<void> {
+  if (state.draining) {
+    sendText(res, 503, 'application/json', JSON.stringify({ status: 'draining', reason: 'the relay is shutting down' }));
+    return;
+  }
+  const results = await Promise.all(
+    ctx.upstreams.map(async (upstream) => {
+      try {
+        const { response } = await upstream.send({ method: 'GET', path: '/api/version', signal: AbortSignal.timeout(2_000) });
+        response.resume();
+        const ok = (response.statusCode ?? 500) < 400;
+        return { upstream: upstream.name, ok, reason: ok ? undefined : `answered ${response.statusCode}` };
+      } catch (error) {
+        return { upstream: upstream.name, ok: false, reason: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+  const ready = results.some((result) => result.ok);
+  const body = { status: ready ? 'ready' : 'unavailable', upstreams: results, ...(ready ? {} : { reason: 'no upstream answers' }) };
+  sendText(res, ready ? 200 : 503, 'application/json', JSON.stringify(body));
+}

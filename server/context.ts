@@ -1,0 +1,30 @@
+/** Long-lived relay state shared by every route handler. */
+import { Ollama } from 'ollama';
+import type { RelayConfig } from './config';
+import type { Exchange } from './exchange';
+import type { Logger } from './log';
+import type { RelayMetrics } from './metrics';
+import type { ModelInfoCache } from './modelInfo';
+import type { Upstream } from './upstream';
+
+export interface RelayContext {
+  config: RelayConfig;
+  logger: Logger;
+  metrics: RelayMetrics;
+  upstreams: readonly Upstream[];
+  modelInfo: ModelInfoCache;
+  /** Chooses the upstream for this exchange. */
+  pickUpstream(exchange: Exchange): Upstream;
+}
+
+/**
+ * An `ollama` client bound to one upstream and one request's AbortSignal. One client per request because
+ * the client-wide `abort()` would cancel every stream, and only our own fetch can abort a request whose
+ * headers have not arrived yet or a non-streaming call.
+ */
+export function ollamaFor(upstream: Upstream, signal: AbortSignal): Ollama {
+  return new Ollama({
+    host: upstream.config.url.href.replace(/\/$/, ''),
+    fetch: (input, init) => upstream.fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+  });
+}

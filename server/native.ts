@@ -1,0 +1,136 @@
+/**
+ * Ollama-native routes: the body goes upstream byte for byte (every field, known or not), the answer
+ * comes back as it arrives. The relay only checks what it must (JSON shape, field types, cloud models)
+ * so a bad request gets a clear 400 without costing the GPU anything.
+ */
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { parseJsonObject } from './body';
+import type { RelayContext } from './context';
+import { RelayError, upstreamErrorMessage } from './errors';
+import { relayInfo, serverTiming, type Exchange } from './exchange';
+import { forwardNdjson } from './ndjsonForward';
+import { isCloudModel } from './routes';
+
+const keepAlive = z.union([z.string(), z.number()]).optional();
+const options = z.record(z.string(), z.unknown()).optional();
+const format = z.union([z.string(), z.record(z.string(), z.unknown())]).optional();
+const think = z.union([z.boolean(), z.string()]).optional();
+const stream = z.boolean().optional();
+const model = z.string({ error: 'model must be a string' }).optional();
+
+const SCHEMAS: Record<string, z.ZodType> = {
+  '/api/generate': z.looseObject({
+    model,
+    prompt: z.string().optional(),
+    suffix: z.string().optional(),
+    system: z.string().optional(),
+    template: z.string().optional(),
+    raw: z.boolean().optional(),
+    images: z.array(z.string()).optional(),
+    context: z.array(z.number()).optional(),
+    stream,
+    format,
+    options,
+    keep_alive: keepAlive,
+    think,
+  }),
+  '/api/chat': z.looseObject({
+    model,
+    messages: z.array(z.looseObject({ role: z.string(), content: z.string().optional(), images: z.array(z.string()).optional() })).optional(),
+    tools: z.array(z.unknown()).optional(),
+    stream,
+    format,
+    options,
+    keep_alive: keepAlive,
+    think,
+  }),
+  '/api/embed': z.looseObject({ model, input: z.union([z.string(), z.array(z.string())]).optional(), options, keep_alive: keepAlive }),
+  '/api/embeddings': z.looseObject({ model, prompt: z.string().optional(), options, keep_alive: keepAlive }),
+  '/api/show': z.looseObject({ model, name: z.string().optional(), verbose: z.boolean().optional() }),
+};
+
+/** Validates a native request body and returns its model name. */
+export function checkNativeRequest(path: string, payload: Record<string, unknown>, allowCloud: boolean): string | undefined {
+  const schema = SCHEMAS[path];
+  if (schema) {
+    const result = schema.safeParse(payload);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      throw new RelayError(400, `invalid request: ${where}${issue?.message ?? 'malformed body'}`);
+    }
+  }
+  const name = typeof payload.model === 'string' ? payload.model : typeof payload.name === 'string' ? payload.name : undefined;
+  if (!name || name.trim() === '') throw new RelayError(400, 'model is required');
+  if (!allowCloud && isCloudModel(name)) {
+    throw new RelayError(403, `cloud model "${name}" is not allowed through this relay (it would use the Ollama host's ollama.com account)`);
+  }
+  return name;
+}
+
+export async function handleNative(
+  ctx: RelayContext,
+  exchange: Exchange,
+  route: { path: string; inference: boolean },
+  body: Buffer | undefined,
+): Promise<void> {
+  const method = exchange.req.method === 'HEAD' ? 'HEAD' : body ? 'POST' : 'GET';
+  if (body) exchange.model = checkNativeRequest(route.path, parseJsonObject(body), ctx.config.allowCloudModels);
+
+  const upstream = ctx.pickUpstream(exchange);
+  exchange.upstream = upstream.name;
+  const { response, connectMs, headersMs } = await upstream.send({
+    method,
+    path: route.path,
+    body,
+    signal: exchange.abort.signal,
+    headers: { Accept: 'application/x-ndjson, application/json' },
+  });
+  exchange.connectMs = connectMs;
+  const status = response.statusCode ?? 502;
+  if (status >= 400) throw await upstreamHttpError(response, status, ctx.config.maxBodyBytes);
+
+  const contentType = response.headers['content-type'] ?? 'application/json; charset=utf-8';
+  const head = (): Record<string, string | number> => ({
+    'Content-Type': contentType,
+    'Cache-Control': 'no-store',
+    'X-Accel-Buffering': 'no',
+    'X-Cache': exchange.cache,
+    'Server-Timing': serverTiming(exchange, headersMs),
+  });
+  if (method === 'HEAD') {
+    response.resume();
+    exchange.res.writeHead(status, head());
+    exchange.res.end();
+    return;
+  }
+  const outcome = await forwardNdjson(response, exchange.res, {
+    status,
+    head,
+    relayInfo: route.inference ? () => relayInfo(exchange) : undefined,
+    idleTimeoutMs: ctx.config.streamIdleTimeoutMs,
+    onFirstByte: () => {
+      exchange.ttftMs = performance.now() - exchange.started;
+    },
+    onFinal: (record) => {
+      exchange.promptTokens = record.promptTokens;
+      exchange.completionTokens = record.completionTokens;
+      exchange.loadNs = record.loadNs;
+    },
+  });
+  exchange.outcome = outcome;
+}
+
+/** An HTTP error from Ollama keeps its status and message; the caller renders it in the route's dialect. */
+export async function upstreamHttpError(response: IncomingMessage, status: number, limit: number): Promise<RelayError> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > Math.min(limit, 65_536)) break;
+    chunks.push(chunk);
+  }
+  response.destroy();
+  return new RelayError(status, upstreamErrorMessage(status, Buffer.concat(chunks).toString('utf8')));
+}

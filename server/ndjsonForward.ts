@@ -1,0 +1,149 @@
+/**
+ * Forwards an Ollama NDJSON answer to the client as it arrives.
+ *
+ * Hot path: per chunk it does one `lastIndexOf('\n')` and one `indexOf('"done":true')`, and writes the
+ * complete lines unchanged. Only the final record is touched, to add the `relay` object before its
+ * closing brace. A partial line is held back until its newline arrives (a client can do nothing with
+ * half a JSON line). If the upstream ends, stalls or fails before the final record, the client gets one
+ * terminal `{"error":…}` line, the way Ollama itself reports a mid-stream failure.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const NEWLINE = 0x0a;
+const DONE_MARK = '"done":true';
+const ERROR_MARK = '{"error"';
+const ERROR_LINE_MARK = '\n{"error"';
+
+export interface FinalRecord {
+  promptTokens?: number;
+  completionTokens?: number;
+  loadNs?: number;
+}
+
+export interface NdjsonForwardOptions {
+  /** Headers to send with the first byte. */
+  head: () => Record<string, string | number>;
+  status: number;
+  /** Adds the relay's own figures to the final record (generate/chat only). */
+  relayInfo?: () => Record<string, unknown>;
+  idleTimeoutMs: number;
+  onFirstByte: () => void;
+  onFinal: (record: FinalRecord) => void;
+}
+
+export type ForwardOutcome = 'ok' | 'upstream_error' | 'client_abort';
+
+export function forwardNdjson(upstream: IncomingMessage, res: ServerResponse, options: NdjsonForwardOptions): Promise<ForwardOutcome> {
+  return new Promise((resolve) => {
+    let pending: Buffer | undefined;
+    let started = false;
+    let finished = false;
+    let sawDone = false;
+    let sawError = false;
+
+    const begin = (): void => {
+      if (started) return;
+      started = true;
+      options.onFirstByte();
+      res.writeHead(options.status, options.head());
+      res.flushHeaders();
+    };
+
+    const finish = (outcome: ForwardOutcome): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(idle);
+      upstream.removeListener('data', onData);
+      resolve(outcome);
+    };
+
+    const fail = (message: string): void => {
+      if (finished) return;
+      upstream.destroy();
+      begin();
+      if (!sawError && !res.destroyed) res.end(`${JSON.stringify({ error: message })}\n`);
+      finish('upstream_error');
+    };
+
+    const idle = setTimeout(() => fail(`upstream stalled: no data for ${options.idleTimeoutMs} ms`), options.idleTimeoutMs);
+
+    const writeLines = (lines: Buffer): void => {
+      if (lines.indexOf(ERROR_MARK) === 0 || lines.indexOf(ERROR_LINE_MARK) !== -1) sawError = true;
+      const doneAt = lines.indexOf(DONE_MARK);
+      if (doneAt === -1) {
+        if (!res.write(lines)) {
+          upstream.pause();
+          res.once('drain', () => upstream.resume());
+        }
+        return;
+      }
+      sawDone = true;
+      const lineStart = lines.lastIndexOf(NEWLINE, doneAt) + 1;
+      let lineEnd = lines.indexOf(NEWLINE, doneAt);
+      if (lineEnd === -1) lineEnd = lines.length;
+      const finalLine = lines.toString('utf8', lineStart, lineEnd);
+      options.onFinal(readFinalRecord(finalLine));
+      const rewritten = options.relayInfo ? withRelayInfo(finalLine, options.relayInfo()) : finalLine;
+      res.write(lines.subarray(0, lineStart));
+      res.write(rewritten);
+      res.write(lines.subarray(lineEnd));
+    };
+
+    const onData = (chunk: Buffer): void => {
+      idle.refresh();
+      begin();
+      const data = pending ? Buffer.concat([pending, chunk]) : chunk;
+      const lastNewline = data.lastIndexOf(NEWLINE);
+      if (lastNewline === -1) {
+        pending = data;
+        return;
+      }
+      pending = lastNewline === data.length - 1 ? undefined : data.subarray(lastNewline + 1);
+      writeLines(lastNewline === data.length - 1 ? data : data.subarray(0, lastNewline + 1));
+    };
+
+    upstream.on('data', onData);
+    upstream.once('end', () => {
+      if (finished) return;
+      // A non-streaming answer (or a last line) may come without a trailing newline.
+      if (pending) writeLines(pending);
+      pending = undefined;
+      if (!sawDone && !sawError && options.relayInfo) {
+        fail('upstream closed the stream before the final record');
+        return;
+      }
+      begin();
+      res.end();
+      finish(sawError ? 'upstream_error' : 'ok');
+    });
+    upstream.once('error', () => fail('upstream connection failed mid-stream'));
+    upstream.once('close', () => {
+      if (!upstream.readableEnded) fail('upstream connection closed mid-stream');
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        upstream.destroy();
+        finish('client_abort');
+      }
+    });
+  });
+}
+
+/** Inserts `"relay":{…}` before the closing brace of a JSON object line, leaving every other byte as Ollama sent it. */
+export function withRelayInfo(line: string, info: Record<string, unknown>): string {
+  const end = line.lastIndexOf('}');
+  if (end === -1) return line;
+  const body = line.slice(0, end).trimEnd();
+  const separator = body.endsWith('{') ? '' : ',';
+  return `${body}${separator}"relay":${JSON.stringify(info)}${line.slice(end)}`;
+}
+
+function readFinalRecord(line: string): FinalRecord {
+  try {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    const num = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
+    return { promptTokens: num('prompt_eval_count'), completionTokens: num('eval_count'), loadNs: num('load_duration') };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * `/v1/*` routes: OpenAI-compatible requests served through native Ollama calls made with the `ollama`
+ * npm client (one client per request, bound to the request's AbortSignal).
+ */
+import type { ChatResponse, GenerateResponse } from 'ollama';
+import type { z } from 'zod';
+import { parseJsonObject } from '../body';
+import { ollamaFor, type RelayContext } from '../context';
+import { openAiCodeFor, RelayError } from '../errors';
+import { relayInfo, serverTiming, type Exchange } from '../exchange';
+import { isCloudModel } from '../routes';
+import { SseWriter } from '../sse';
+import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas';
+import { embeddingToBase64, finishReason, toNativeChat, toNativeGenerate, toOpenAiToolCalls, usageOf } from './translate';
+
+function parseRequest<T extends z.ZodType>(schema: T, body: Buffer | undefined, allowCloud: boolean): z.infer<T> {
+  const result = schema.safeParse(parseJsonObject(body ?? Buffer.alloc(0)));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new RelayError(400, `invalid request: ${where}${issue?.message ?? 'malformed body'}`, 'invalid_request');
+  }
+  const model = (result.data as { model: string }).model;
+  if (!allowCloud && isCloudModel(model)) throw new RelayError(403, `cloud model "${model}" is not allowed through this relay`, 'model_not_allowed');
+  return result.data;
+}
+
+/** Errors thrown by the `ollama` client become RelayErrors that keep Ollama's status and message. */
+function asRelayError(error: unknown): RelayError {
+  if (error instanceof RelayError) return error;
+  if (error && typeof error === 'object' && 'status_code' in error && typeof error.status_code === 'number') {
+    const message = 'error' in error && typeof error.error === 'string' ? error.error : `upstream answered ${error.status_code}`;
+    return new RelayError(error.status_code, message, openAiCodeFor(error.status_code));
+  }
+  return new RelayError(502, `upstream answered garbage: ${error instanceof Error ? error.message : String(error)}`, 'upstream_error');
+}
+
+function headers(exchange: Exchange): Record<string, string> {
+  return { 'X-Cache': exchange.cache, 'Server-Timing': serverTiming(exchange) };
+}
+
+function sendJson(exchange: Exchange, value: unknown): void {
+  const body = JSON.stringify(value);
+  exchange.res.writeHead(200, {
+    ...headers(exchange),
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  exchange.res.end(body);
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+function recordFinal(exchange: Exchange, final: ChatResponse | GenerateResponse | undefined): void {
+  exchange.promptTokens = final?.prompt_eval_count;
+  exchange.completionTokens = final?.eval_count;
+  exchange.loadNs = final?.load_duration;
+}
+
+type Part = ChatResponse | GenerateResponse;
+
+/**
+ * Drives one native stream and renders it as OpenAI chunks (streaming) or one object (not streaming).
+ * `render` maps a native part to the choice delta; `aggregate` builds the non-streaming choice.
+ */
+async function serveGeneration<P extends Part>(
+  exchange: Exchange,
+  stream: AsyncIterable<P> & { abort(): void },
+  options: {
+    streaming: boolean;
+    includeUsage: boolean;
+    object: string;
+    id: string;
+    model: string;
+    chunk: (part: P, first: boolean) => Record<string, unknown> | undefined;
+    finalChoice: (final: P | undefined) => Record<string, unknown>;
+    whole: (parts: P[], final: P | undefined) => Record<string, unknown>;
+  },
+): Promise<void> {
+  const created = Math.floor(Date.now() / 1000);
+  const envelope = { id: options.id, object: options.object, created, model: options.model, system_fingerprint: 'fp_ollama' };
+  const sse = new SseWriter(exchange.res);
+  const parts: P[] = [];
+  let final: P | undefined;
+  try {
+    let first = true;
+    for await (const part of stream) {
+      if (first) exchange.ttftMs = performance.now() - exchange.started;
+      if (part.done) final = part;
+      if (!options.streaming) {
+        parts.push(part);
+        continue;
+      }
+      sse.open(headers(exchange));
+      const choice = options.chunk(part, first);
+      first = false;
+      if (choice) await sse.send({ ...envelope, choices: [choice] });
+    }
+    recordFinal(exchange, final);
+    if (!options.streaming) {
+      sendJson(exchange, { ...envelope, ...options.whole(parts, final), usage: usageOf(final), relay: relayInfo(exchange) });
+      return;
+    }
+    sse.open(headers(exchange));
+    const last = { ...envelope, choices: [options.finalChoice(final)] };
+    if (options.includeUsage) {
+      await sse.send(last);
+      await sse.send({ ...envelope, choices: [], usage: usageOf(final), relay: relayInfo(exchange) });
+    } else {
+      await sse.send({ ...last, relay: relayInfo(exchange) });
+    }
+    sse.end();
+    exchange.outcome = 'ok';
+  } catch (error) {
+    if (exchange.abort.signal.aborted) {
+      exchange.outcome = 'client_abort';
+      return;
+    }
+    if (!sse.isOpen) throw asRelayError(error);
+    exchange.outcome = 'upstream_error';
+    sse.fail(error instanceof Error ? error.message : String(error));
+  } finally {
+    sse.stopHeartbeat();
+    stream.abort();
+  }
+}
+
+export async function handleChatCompletions(ctx: RelayContext, exchange: Exchange, body: Buffer | undefined): Promise<void> {
+  const request = parseRequest(chatCompletionRequest, body, ctx.config.allowCloudModels);
+  exchange.model = request.model;
+  const upstream = ctx.pickUpstream(exchange);
+  exchange.upstream = upstream.name;
+  const signal = exchange.abort.signal;
+  const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
+  const stream = await ollamaFor(upstream, signal).chat(toNativeChat(request, numCtx)).catch((error: unknown) => {
+    throw asRelayError(error);
+  });
+  let toolCallCount = 0;
+  await serveGeneration<ChatResponse>(exchange, stream, {
+    streaming: request.stream === true,
+    includeUsage: request.stream_options?.include_usage === true,
+    object: request.stream ? 'chat.completion.chunk' : 'chat.completion',
+    id: newId('chatcmpl'),
+    model: request.model,
+    chunk: (part, first) => {
+      const delta: Record<string, unknown> = first ? { role: 'assistant' } : {};
+      if (part.message.content) delta.content = part.message.content;
+      if (part.message.thinking) delta.reasoning = part.message.thinking;
+      if (part.message.tool_calls?.length) {
+        delta.tool_calls = toOpenAiToolCalls(part.message.tool_calls, toolCallCount);
+        toolCallCount += part.message.tool_calls.length;
+      }
+      if (part.done && Object.keys(delta).length === 0) return undefined;
+      return { index: 0, delta: first ? { content: '', ...delta } : delta, finish_reason: null };
+    },
+    finalChoice: (final) => ({ index: 0, delta: {}, finish_reason: finishReason(final?.done_reason, toolCallCount > 0) }),
+    whole: (parts, final) => {
+      const toolCalls = parts.flatMap((part) => part.message.tool_calls ?? []);
+      const message: Record<string, unknown> = { role: 'assistant', content: parts.map((part) => part.message.content).join('') };
+      const thinking = parts.map((part) => part.message.thinking ?? '').join('');
+      if (thinking) message.reasoning = thinking;
+      if (toolCalls.length) message.tool_calls = toOpenAiToolCalls(toolCalls, 0);
+      return { choices: [{ index: 0, message, finish_reason: finishReason(final?.done_reason, toolCalls.length > 0) }] };
+    },
+  });
+}
+
+export async function handleCompletions(ctx: RelayContext, exchange: Exchange, body: Buffer | undefined): Promise<void> {
+  const request = parseRequest(completionRequest, body, ctx.config.allowCloudModels);
+  exchange.model = request.model;
+  const upstream = ctx.pickUpstream(exchange);
+  exchange.upstream = upstream.name;
+  const signal = exchange.abort.signal;
+  const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
+  const stream = await ollamaFor(upstream, signal).generate(toNativeGenerate(request, numCtx)).catch((error: unknown) => {
+    throw asRelayError(error);
+  });
+  await serveGeneration<GenerateResponse>(exchange, stream, {
+    streaming: request.stream === true,
+    includeUsage: request.stream_options?.include_usage === true,
+    object: 'text_completion',
+    id: newId('cmpl'),
+    model: request.model,
+    chunk: (part) => (part.response ? { index: 0, text: part.response, logprobs: null, finish_reason: null } : undefined),
+    finalChoice: (final) => ({ index: 0, text: '', logprobs: null, finish_reason: finishReason(final?.done_reason, false) }),
+    whole: (parts, final) => ({
+      choices: [{ index: 0, text: parts.map((part) => part.response).join(''), logprobs: null, finish_reason: finishReason(final?.done_reason, false) }],
+    }),
+  });
+}
+
+export async function handleEmbeddings(ctx: RelayContext, exchange: Exchange, body: Buffer | undefined): Promise<void> {
+  const request = parseRequest(embeddingRequest, body, ctx.config.allowCloudModels);
+  exchange.model = request.model;
+  const upstream = ctx.pickUpstream(exchange);
+  exchange.upstream = upstream.name;
+  const result = await ollamaFor(upstream, exchange.abort.signal)
+    .embed({ model: request.model, input: request.input, ...(request.dimensions ? { dimensions: request.dimensions } : {}) })
+    .catch((error: unknown) => {
+      throw asRelayError(error);
+    });
+  exchange.ttftMs = performance.now() - exchange.started;
+  exchange.promptTokens = result.prompt_eval_count;
+  const base64 = request.encoding_format === 'base64';
+  sendJson(exchange, {
+    object: 'list',
+    data: result.embeddings.map((embedding, index) => ({ object: 'embedding', embedding: base64 ? embeddingToBase64(embedding) : embedding, index })),
+    model: request.model,
+    usage: { prompt_tokens: result.prompt_eval_count ?? 0, total_tokens: result.prompt_eval_count ?? 0 },
+  });
+}
+
+export async function handleModels(ctx: RelayContext, exchange: Exchange, only?: string): Promise<void> {
+  const upstream = ctx.pickUpstream(exchange);
+  exchange.upstream = upstream.name;
+  const list = await ollamaFor(upstream, exchange.abort.signal)
+    .list()
+    .catch((error: unknown) => {
+      throw asRelayError(error);
+    });
+  const models = list.models.map((model) => ({
+    id: model.name,
+    object: 'model',
+    created: Math.floor(new Date(model.modified_at).getTime() / 1000) || 0,
+    owned_by: model.name.includes('/') ? model.name.split('/')[0] : 'library',
+  }));
+  if (only === undefined) {
+    sendJson(exchange, { object: 'list', data: models });
+    return;
+  }
+  const found = models.find((model) => model.id === only || model.id === `${only}:latest`);
+  if (!found) throw new RelayError(404, `model '${only}' not found`, 'model_not_found');
+  exchange.model = found.id;
+  sendJson(exchange, found);
+}

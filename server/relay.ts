@@ -1,0 +1,100 @@
+/**
+ * Starts a relay from a validated config: builds the shared state, listens, and knows how to drain.
+ * Used by main.ts and by the tests (with PORT=0 and a captured log stream).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppState } from './app';
+import type { RelayConfig } from './config';
+import type { RelayContext } from './context';
+import { createLogger, type Logger } from './log';
+import { createMetrics } from './metrics';
+import { ModelInfoCache } from './modelInfo';
+import { loadTokenStore, type TokenStore } from './tokens';
+import { loadUpstreamTls, Upstream } from './upstream';
+
+export interface StartOptions {
+  /** Where JSON logs go (default stdout). */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface RunningRelay {
+  url: string;
+  port: number;
+  logger: Logger;
+  tokens: () => TokenStore;
+  /** Re-reads RELAY_TOKENS / RELAY_TOKENS_FILE; a bad file keeps the previous tokens and throws. */
+  reloadTokens(): void;
+  /** Stops accepting, lets in-flight requests finish up to `deadlineMs`, then closes everything. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export async function startRelay(config: RelayConfig, options: StartOptions = {}): Promise<RunningRelay> {
+  const logger = createLogger(config.logLevel, options.logStream);
+  let tokens = loadTokenStore(config);
+  const tls = loadUpstreamTls(config);
+  const upstreams = config.upstreams.map(
+    (upstream) => new Upstream(upstream, tls, { connectMs: config.upstreamConnectTimeoutMs, firstByteMs: config.firstByteTimeoutMs }),
+  );
+  const ctx: RelayContext = {
+    config,
+    logger,
+    metrics: createMetrics(),
+    upstreams,
+    modelInfo: new ModelInfoCache(),
+    pickUpstream: () => upstreams[0]!,
+  };
+  const state: AppState = { draining: false, inflight: new Set() };
+  const handler = createApp(ctx, () => tokens, state);
+
+  const serverOptions: http.ServerOptions = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: Math.max(config.headersTimeoutMs, 120_000),
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 16 * 1024,
+    // Check header/request deadlines every second, not every 30 s, so slow clients are cut on time.
+    connectionsCheckingInterval: 1_000,
+  };
+  const server =
+    config.tlsCertFile && config.tlsKeyFile
+      ? https.createServer({ ...serverOptions, cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handler)
+      : http.createServer(serverOptions, handler);
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${config.tlsCertFile ? 'https' : 'http'}://${displayHost}:${port}`;
+
+  return {
+    url,
+    port,
+    logger,
+    tokens: () => tokens,
+    reloadTokens() {
+      tokens = loadTokenStore(config);
+    },
+    async close(deadlineMs = 0) {
+      state.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + deadlineMs;
+      while (state.inflight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const exchange of state.inflight) exchange.abort.abort();
+      server.closeAllConnections();
+      await closed;
+      for (const upstream of upstreams) upstream.close();
+    },
+  };
+}
