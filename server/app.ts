@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from './body';
+import { parseJsonObject, readBody } from './body';
 import type { RelayContext } from './context';
 import { dialectOf, RelayError, sendError, type Dialect } from './errors';
 import type { Exchange } from './exchange';
@@ -128,41 +128,76 @@ async function runExchange(ctx: RelayContext, state: AppState, exchange: Exchang
     exchange.abort.abort();
   };
   res.once('close', onClose);
+  let release: (() => void) | undefined;
   try {
     const body = req.method === 'POST' ? await readBody(req, ctx.config.maxBodyBytes) : undefined;
+    const payload = body ? parseJsonObject(body) : undefined;
     if (ctx.config.logPrompts && body) ctx.logger.info({ reqId: exchange.id, body: body.toString('utf8') }, 'request body (LOG_PROMPTS=1)');
-    await dispatch(ctx, exchange, route, body);
+    if (needsAdmission(route)) {
+      const supersedeKey = headerValue(req, 'x-relay-supersede');
+      if (supersedeKey) exchange.affinityKey = `${exchange.client}\u0000${supersedeKey}`;
+      release = await ctx.admission.admit(exchange, isCompletion(route, payload, req) ? 'completion' : 'chat', supersedeKey);
+    }
+    await dispatch(ctx, exchange, route, body, payload);
     exchange.outcome ??= 'ok';
   } catch (error) {
     const relayError = error instanceof RelayError ? error : new RelayError(500, 'internal relay error');
     if (!(error instanceof RelayError)) ctx.logger.error({ reqId: exchange.id, err: error instanceof Error ? error.message : String(error) }, 'handler failed');
-    if (relayError.status === 499 || exchange.abort.signal.aborted) exchange.outcome = 'client_abort';
-    else {
+    if (relayError.status === 499 || exchange.abort.signal.aborted) {
+      if (exchange.outcome !== 'superseded') exchange.outcome = 'client_abort';
+    } else {
       exchange.outcome = relayError.status >= 500 ? 'upstream_error' : 'error';
       if (relayError.status >= 500 && exchange.upstream) ctx.metrics.upstreamErrors.inc({ upstream: exchange.upstream, kind: relayError.code ?? String(relayError.status) });
       if (!res.headersSent) sendError(res, exchange.dialect, relayError);
       else res.destroy();
     }
   } finally {
+    release?.();
     state.inflight.delete(exchange);
     ctx.metrics.inflight.dec();
-    if (!res.writableEnded && !res.destroyed && exchange.outcome === 'client_abort') res.destroy();
+    // A cancelled or superseded request is answered by closing the connection (nginx's 499 style).
+    if (!res.writableEnded && !res.destroyed && (exchange.outcome === 'client_abort' || exchange.outcome === 'superseded')) res.destroy();
     record(ctx, exchange);
   }
 }
 
-async function dispatch(ctx: RelayContext, exchange: Exchange, route: RouteKind, body: Buffer | undefined): Promise<void> {
+/** Inference and embeddings go through admission; metadata routes (tags, show, ps, version, models) do not. */
+function needsAdmission(route: RouteKind): boolean {
+  if (route.kind === 'native') return route.inference || route.path === '/api/embed' || route.path === '/api/embeddings';
+  return route.kind === 'openai' && route.handler !== 'models' && route.handler !== 'model';
+}
+
+/** Fill-in-the-middle requests are admitted ahead of chat. */
+function isCompletion(route: RouteKind, payload: Record<string, unknown> | undefined, req: IncomingMessage): boolean {
+  if (headerValue(req, 'x-relay-priority') === 'completion') return true;
+  const hasSuffix = typeof payload?.suffix === 'string' && payload.suffix !== '';
+  if (route.kind === 'native') return route.path === '/api/generate' && (hasSuffix || payload?.raw === true);
+  return route.kind === 'openai' && route.handler === 'completions' && hasSuffix;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : undefined;
+}
+
+async function dispatch(
+  ctx: RelayContext,
+  exchange: Exchange,
+  route: RouteKind,
+  body: Buffer | undefined,
+  payload: Record<string, unknown> | undefined,
+): Promise<void> {
   switch (route.kind) {
     case 'native':
-      return handleNative(ctx, exchange, route, body);
+      return handleNative(ctx, exchange, route, body, payload);
     case 'openai':
       switch (route.handler) {
         case 'chat':
-          return handleChatCompletions(ctx, exchange, body);
+          return handleChatCompletions(ctx, exchange, payload);
         case 'completions':
-          return handleCompletions(ctx, exchange, body);
+          return handleCompletions(ctx, exchange, payload);
         case 'embeddings':
-          return handleEmbeddings(ctx, exchange, body);
+          return handleEmbeddings(ctx, exchange, payload);
         case 'models':
           return handleModels(ctx, exchange);
         case 'model':
@@ -219,18 +254,8 @@ async function sendReadiness(ctx: RelayContext, res: ServerResponse, state: AppS
     sendText(res, 503, 'application/json', JSON.stringify({ status: 'draining', reason: 'the relay is shutting down' }));
     return;
   }
-  const results = await Promise.all(
-    ctx.upstreams.map(async (upstream) => {
-      try {
-        const { response } = await upstream.send({ method: 'GET', path: '/api/version', signal: AbortSignal.timeout(2_000) });
-        response.resume();
-        const ok = (response.statusCode ?? 500) < 400;
-        return { upstream: upstream.name, ok, reason: ok ? undefined : `answered ${response.statusCode}` };
-      } catch (error) {
-        return { upstream: upstream.name, ok: false, reason: error instanceof Error ? error.message : String(error) };
-      }
-    }),
-  );
+  await ctx.pool.probeAll();
+  const results = ctx.pool.describe().map((member) => ({ ...member, ok: member.state === 'closed' }));
   const ready = results.some((result) => result.ok);
   const body = { status: ready ? 'ready' : 'unavailable', upstreams: results, ...(ready ? {} : { reason: 'no upstream answers' }) };
   sendText(res, ready ? 200 : 503, 'application/json', JSON.stringify(body));

@@ -61,6 +61,9 @@ export interface RelayConfig {
   allowCloudModels: boolean;
   /** Upper bound for `num_ctx` that the relay sets on OpenAI-compatible routes. */
   maxContextTokens: number;
+  /** Keep models used in the last N minutes loaded (0 = off). */
+  keepWarmMinutes: number;
+  upstreamProbeIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -158,6 +161,8 @@ export function loadConfig(env: Env): RelayConfig {
     metricsToken: read('METRICS_TOKEN'),
     allowCloudModels: flag('RELAY_ALLOW_CLOUD_MODELS'),
     maxContextTokens: int('RELAY_MAX_CTX', 8192, 256),
+    keepWarmMinutes: int('KEEP_WARM_MINUTES', 0, 0, 24 * 60),
+    upstreamProbeIntervalMs: int('UPSTREAM_PROBE_INTERVAL_MS', 10_000, 100),
   };
 }
 

@@ -1,20 +1,24 @@
 /** Long-lived relay state shared by every route handler. */
 import { Ollama } from 'ollama';
 import type { RelayConfig } from './config';
-import type { Exchange } from './exchange';
+import type { Admission } from './admission';
+import type { ResponseCache } from './cache';
+import type { KeepWarm } from './keepWarm';
 import type { Logger } from './log';
 import type { RelayMetrics } from './metrics';
 import type { ModelInfoCache } from './modelInfo';
+import type { UpstreamPool } from './pool';
 import type { Upstream } from './upstream';
 
 export interface RelayContext {
   config: RelayConfig;
   logger: Logger;
   metrics: RelayMetrics;
-  upstreams: readonly Upstream[];
+  pool: UpstreamPool;
+  admission: Admission;
+  cache: ResponseCache;
   modelInfo: ModelInfoCache;
-  /** Chooses the upstream for this exchange. */
-  pickUpstream(exchange: Exchange): Upstream;
+  keepWarm: KeepWarm;
 }
 
 /**

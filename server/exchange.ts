@@ -20,6 +20,8 @@ export interface Exchange {
   abort: AbortController;
   started: number;
   model?: string;
+  /** Token + supersede key: routes a document's requests to the host that holds its prompt cache. */
+  affinityKey?: string;
   upstream?: string;
   queueMs: number;
   connectMs?: number;

@@ -4,6 +4,8 @@
  * accepted — never tokens, credentials or raw client text.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Admission } from './admission';
+import type { UpstreamPool } from './pool';
 
 export type RelayMetrics = ReturnType<typeof createMetrics>;
 
@@ -67,4 +69,34 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+}
+
+/** Exposes per-upstream state and the queue length as gauges that are read at scrape time. */
+export function registerStateGauges(metrics: RelayMetrics, pool: UpstreamPool, admission: Admission): void {
+  new Gauge({
+    name: 'relay_upstream_up',
+    help: 'Upstream circuit state: 1 closed (serving), 0.5 half-open (on trial), 0 open (taken out)',
+    labelNames: ['upstream'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const member of pool.describe()) this.set({ upstream: member.upstream }, member.state === 'closed' ? 1 : member.state === 'half-open' ? 0.5 : 0);
+    },
+  });
+  new Gauge({
+    name: 'relay_upstream_inflight',
+    help: 'Requests being served by each upstream',
+    labelNames: ['upstream'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const member of pool.describe()) this.set({ upstream: member.upstream }, member.inflight);
+    },
+  });
+  new Gauge({
+    name: 'relay_queued_requests',
+    help: 'Requests waiting for admission',
+    registers: [metrics.registry],
+    collect() {
+      this.set(admission.queued());
+    },
+  });
 }

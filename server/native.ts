@@ -4,12 +4,14 @@
  * so a bad request gets a clear 400 without costing the GPU anything.
  */
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { parseJsonObject } from './body';
+import { cacheKey, isCacheable } from './cache';
 import type { RelayContext } from './context';
 import { RelayError, upstreamErrorMessage } from './errors';
 import { relayInfo, serverTiming, type Exchange } from './exchange';
-import { forwardNdjson } from './ndjsonForward';
+import { withUpstream } from './failover';
+import { forwardNdjson, type ForwardOutcome } from './ndjsonForward';
 import { isCloudModel } from './routes';
 
 const keepAlive = z.union([z.string(), z.number()]).optional();
@@ -72,44 +74,82 @@ export function checkNativeRequest(path: string, payload: Record<string, unknown
 export async function handleNative(
   ctx: RelayContext,
   exchange: Exchange,
-  route: { path: string; inference: boolean },
+  route: { path: string; inference: boolean; cacheable: boolean },
   body: Buffer | undefined,
+  payload: Record<string, unknown> | undefined,
 ): Promise<void> {
   const method = exchange.req.method === 'HEAD' ? 'HEAD' : body ? 'POST' : 'GET';
-  if (body) exchange.model = checkNativeRequest(route.path, parseJsonObject(body), ctx.config.allowCloudModels);
+  if (payload) exchange.model = checkNativeRequest(route.path, payload, ctx.config.allowCloudModels);
 
-  const upstream = ctx.pickUpstream(exchange);
-  exchange.upstream = upstream.name;
-  const { response, connectMs, headersMs } = await upstream.send({
-    method,
-    path: route.path,
-    body,
-    signal: exchange.abort.signal,
-    headers: { Accept: 'application/x-ndjson, application/json' },
+  const key = method !== 'HEAD' && route.cacheable && isCacheable(route.path, payload) ? cacheKey(ctx.config.cacheScope, exchange.client, route.path, payload) : undefined;
+  if (key && !wantsFreshAnswer(exchange)) {
+    const hit = await ctx.cache.get(key);
+    if (hit) {
+      exchange.cache = 'HIT';
+      exchange.outcome = await forward(ctx, exchange, route, Readable.from([hit.body]), hit.status, hit.contentType);
+      return;
+    }
+  }
+  if (key) exchange.cache = 'MISS';
+
+  await withUpstream(ctx, exchange, async (upstream) => {
+    const { response, connectMs, headersMs } = await upstream.send({
+      method,
+      path: route.path,
+      body,
+      signal: exchange.abort.signal,
+      headers: { Accept: 'application/x-ndjson, application/json' },
+    });
+    exchange.connectMs = connectMs;
+    const status = response.statusCode ?? 502;
+    if (status >= 400) throw await upstreamHttpError(response, status, ctx.config.maxBodyBytes);
+    if (route.inference && exchange.model) ctx.keepWarm.noteUse(upstream, exchange.model, payload);
+    const contentType = response.headers['content-type'] ?? 'application/json; charset=utf-8';
+    if (method === 'HEAD') {
+      response.resume();
+      exchange.res.writeHead(status, responseHeaders(exchange, contentType, headersMs));
+      exchange.res.end();
+      return;
+    }
+    const capture = key ? new Capture(ctx.config.cacheMaxBytes) : undefined;
+    exchange.outcome = await forward(ctx, exchange, route, response, status, contentType, headersMs, capture);
+    if (key && capture?.complete && exchange.outcome === 'ok') {
+      await ctx.cache.set(key, { status, contentType, body: capture.body() });
+    }
   });
-  exchange.connectMs = connectMs;
-  const status = response.statusCode ?? 502;
-  if (status >= 400) throw await upstreamHttpError(response, status, ctx.config.maxBodyBytes);
+}
 
-  const contentType = response.headers['content-type'] ?? 'application/json; charset=utf-8';
-  const head = (): Record<string, string | number> => ({
+function wantsFreshAnswer(exchange: Exchange): boolean {
+  const header = exchange.req.headers['cache-control'];
+  return typeof header === 'string' && /no-cache|no-store/i.test(header);
+}
+
+function responseHeaders(exchange: Exchange, contentType: string, upstreamHeadersMs?: number): Record<string, string> {
+  return {
     'Content-Type': contentType,
     'Cache-Control': 'no-store',
     'X-Accel-Buffering': 'no',
     'X-Cache': exchange.cache,
-    'Server-Timing': serverTiming(exchange, headersMs),
-  });
-  if (method === 'HEAD') {
-    response.resume();
-    exchange.res.writeHead(status, head());
-    exchange.res.end();
-    return;
-  }
-  const outcome = await forwardNdjson(response, exchange.res, {
+    'Server-Timing': serverTiming(exchange, upstreamHeadersMs),
+  };
+}
+
+function forward(
+  ctx: RelayContext,
+  exchange: Exchange,
+  route: { inference: boolean },
+  source: Readable,
+  status: number,
+  contentType: string,
+  upstreamHeadersMs?: number,
+  capture?: Capture,
+): Promise<ForwardOutcome> {
+  return forwardNdjson(source, exchange.res, {
     status,
-    head,
+    head: () => responseHeaders(exchange, contentType, upstreamHeadersMs),
     relayInfo: route.inference ? () => relayInfo(exchange) : undefined,
     idleTimeoutMs: ctx.config.streamIdleTimeoutMs,
+    capture: capture ? (chunk) => capture.add(chunk) : undefined,
     onFirstByte: () => {
       exchange.ttftMs = performance.now() - exchange.started;
     },
@@ -119,7 +159,30 @@ export async function handleNative(
       exchange.loadNs = record.loadNs;
     },
   });
-  exchange.outcome = outcome;
+}
+
+/** Collects an upstream answer for the cache, giving up (without affecting the client) past the size bound. */
+class Capture {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  complete = true;
+
+  constructor(private readonly maxBytes: number) {}
+
+  add(chunk: Buffer): void {
+    if (!this.complete) return;
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.complete = false;
+      this.chunks.length = 0;
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  body(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
 }
 
 /** An HTTP error from Ollama keeps its status and message; the caller renders it in the route's dialect. */

@@ -7,7 +7,8 @@
  * half a JSON line). If the upstream ends, stalls or fails before the final record, the client gets one
  * terminal `{"error":…}` line, the way Ollama itself reports a mid-stream failure.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 
 const NEWLINE = 0x0a;
 const DONE_MARK = '"done":true';
@@ -29,11 +30,13 @@ export interface NdjsonForwardOptions {
   idleTimeoutMs: number;
   onFirstByte: () => void;
   onFinal: (record: FinalRecord) => void;
+  /** Receives every upstream byte unchanged (for the response cache). */
+  capture?: (chunk: Buffer) => void;
 }
 
 export type ForwardOutcome = 'ok' | 'upstream_error' | 'client_abort';
 
-export function forwardNdjson(upstream: IncomingMessage, res: ServerResponse, options: NdjsonForwardOptions): Promise<ForwardOutcome> {
+export function forwardNdjson(upstream: Readable, res: ServerResponse, options: NdjsonForwardOptions): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
     let pending: Buffer | undefined;
     let started = false;
@@ -92,6 +95,7 @@ export function forwardNdjson(upstream: IncomingMessage, res: ServerResponse, op
     const onData = (chunk: Buffer): void => {
       idle.refresh();
       begin();
+      options.capture?.(chunk);
       const data = pending ? Buffer.concat([pending, chunk]) : chunk;
       const lastNewline = data.lastIndexOf(NEWLINE);
       if (lastNewline === -1) {

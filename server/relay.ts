@@ -6,11 +6,19 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { Admission } from './admission';
 import { createApp, type AppState } from './app';
+import { MemoryCache, RedisCache } from './cache';
+import { KeepWarm } from './keepWarm';
+import { UpstreamPool } from './pool';
+import { connectRedis, redisSupersedeBus } from './redis';
+import type { Redis } from 'ioredis';
 import type { RelayConfig } from './config';
 import type { RelayContext } from './context';
 import { createLogger, type Logger } from './log';
-import { createMetrics } from './metrics';
+import { createMetrics, registerStateGauges } from './metrics';
 import { ModelInfoCache } from './modelInfo';
 import { loadTokenStore, type TokenStore } from './tokens';
 import { loadUpstreamTls, Upstream } from './upstream';
@@ -38,14 +46,27 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
   const upstreams = config.upstreams.map(
     (upstream) => new Upstream(upstream, tls, { connectMs: config.upstreamConnectTimeoutMs, firstByteMs: config.firstByteTimeoutMs }),
   );
+  const pool = new UpstreamPool(upstreams, logger);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const bus = redis ? redisSupersedeBus(redis, randomUUID()) : undefined;
+  const memoryCache = new MemoryCache(config.cacheMaxBytes, config.cacheTtlSeconds);
   const ctx: RelayContext = {
     config,
     logger,
     metrics: createMetrics(),
-    upstreams,
+    pool,
+    admission: new Admission(
+      { maxInflightPerToken: config.maxInflightPerToken, maxQueue: config.maxQueue, completionDeadlineMs: config.fimQueueDeadlineMs },
+      rateLimiter(config, redis),
+      bus,
+    ),
+    cache: redis ? new RedisCache(redis, memoryCache, config.cacheTtlSeconds, config.cacheMaxBytes) : memoryCache,
     modelInfo: new ModelInfoCache(),
-    pickUpstream: () => upstreams[0]!,
+    keepWarm: new KeepWarm(config.keepWarmMinutes, logger),
   };
+  registerStateGauges(ctx.metrics, pool, ctx.admission);
+  pool.startProbing(config.upstreamProbeIntervalMs);
+  ctx.keepWarm.start();
   const state: AppState = { draining: false, inflight: new Set() };
   const handler = createApp(ctx, () => tokens, state);
 
@@ -94,7 +115,19 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
       for (const exchange of state.inflight) exchange.abort.abort();
       server.closeAllConnections();
       await closed;
+      pool.stop();
+      ctx.keepWarm.stop();
+      bus?.close();
+      redis?.disconnect();
       for (const upstream of upstreams) upstream.close();
     },
   };
+}
+
+/** Requests per minute per token; with Redis the count is shared by replicas, with memory as insurance while Redis is down. */
+function rateLimiter(config: RelayConfig, redis: Redis | undefined): RateLimiterAbstract | undefined {
+  if (config.rateLimitRpm === 0) return undefined;
+  const memory = new RateLimiterMemory({ points: config.rateLimitRpm, duration: 60, keyPrefix: 'aide-rl' });
+  if (!redis) return memory;
+  return new RateLimiterRedis({ storeClient: redis, points: config.rateLimitRpm, duration: 60, keyPrefix: 'aide-rl', insuranceLimiter: memory, useRedisPackage: false });
 }

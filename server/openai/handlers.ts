@@ -4,17 +4,19 @@
  */
 import type { ChatResponse, GenerateResponse } from 'ollama';
 import type { z } from 'zod';
-import { parseJsonObject } from '../body';
+import { cacheKey } from '../cache';
 import { ollamaFor, type RelayContext } from '../context';
 import { openAiCodeFor, RelayError } from '../errors';
+import { withUpstream } from '../failover';
 import { relayInfo, serverTiming, type Exchange } from '../exchange';
 import { isCloudModel } from '../routes';
 import { SseWriter } from '../sse';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas';
 import { embeddingToBase64, finishReason, toNativeChat, toNativeGenerate, toOpenAiToolCalls, usageOf } from './translate';
 
-function parseRequest<T extends z.ZodType>(schema: T, body: Buffer | undefined, allowCloud: boolean): z.infer<T> {
-  const result = schema.safeParse(parseJsonObject(body ?? Buffer.alloc(0)));
+function parseRequest<T extends z.ZodType>(schema: T, payload: Record<string, unknown> | undefined, allowCloud: boolean): z.infer<T> {
+  if (!payload) throw new RelayError(400, 'missing request body', 'invalid_request');
+  const result = schema.safeParse(payload);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
@@ -35,12 +37,16 @@ function asRelayError(error: unknown): RelayError {
   return new RelayError(502, `upstream answered garbage: ${error instanceof Error ? error.message : String(error)}`, 'upstream_error');
 }
 
+function rethrowAsRelayError(error: unknown): never {
+  throw asRelayError(error);
+}
+
 function headers(exchange: Exchange): Record<string, string> {
   return { 'X-Cache': exchange.cache, 'Server-Timing': serverTiming(exchange) };
 }
 
 function sendJson(exchange: Exchange, value: unknown): void {
-  const body = JSON.stringify(value);
+  const body = Buffer.isBuffer(value) ? value : JSON.stringify(value);
   exchange.res.writeHead(200, {
     ...headers(exchange),
     'Content-Type': 'application/json; charset=utf-8',
@@ -128,99 +134,104 @@ async function serveGeneration<P extends Part>(
   }
 }
 
-export async function handleChatCompletions(ctx: RelayContext, exchange: Exchange, body: Buffer | undefined): Promise<void> {
-  const request = parseRequest(chatCompletionRequest, body, ctx.config.allowCloudModels);
+export async function handleChatCompletions(ctx: RelayContext, exchange: Exchange, payload: Record<string, unknown> | undefined): Promise<void> {
+  const request = parseRequest(chatCompletionRequest, payload, ctx.config.allowCloudModels);
   exchange.model = request.model;
-  const upstream = ctx.pickUpstream(exchange);
-  exchange.upstream = upstream.name;
-  const signal = exchange.abort.signal;
-  const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
-  const stream = await ollamaFor(upstream, signal).chat(toNativeChat(request, numCtx)).catch((error: unknown) => {
-    throw asRelayError(error);
-  });
-  let toolCallCount = 0;
-  await serveGeneration<ChatResponse>(exchange, stream, {
-    streaming: request.stream === true,
-    includeUsage: request.stream_options?.include_usage === true,
-    object: request.stream ? 'chat.completion.chunk' : 'chat.completion',
-    id: newId('chatcmpl'),
-    model: request.model,
-    chunk: (part, first) => {
-      const delta: Record<string, unknown> = first ? { role: 'assistant' } : {};
-      if (part.message.content) delta.content = part.message.content;
-      if (part.message.thinking) delta.reasoning = part.message.thinking;
-      if (part.message.tool_calls?.length) {
-        delta.tool_calls = toOpenAiToolCalls(part.message.tool_calls, toolCallCount);
-        toolCallCount += part.message.tool_calls.length;
-      }
-      if (part.done && Object.keys(delta).length === 0) return undefined;
-      return { index: 0, delta: first ? { content: '', ...delta } : delta, finish_reason: null };
-    },
-    finalChoice: (final) => ({ index: 0, delta: {}, finish_reason: finishReason(final?.done_reason, toolCallCount > 0) }),
-    whole: (parts, final) => {
-      const toolCalls = parts.flatMap((part) => part.message.tool_calls ?? []);
-      const message: Record<string, unknown> = { role: 'assistant', content: parts.map((part) => part.message.content).join('') };
-      const thinking = parts.map((part) => part.message.thinking ?? '').join('');
-      if (thinking) message.reasoning = thinking;
-      if (toolCalls.length) message.tool_calls = toOpenAiToolCalls(toolCalls, 0);
-      return { choices: [{ index: 0, message, finish_reason: finishReason(final?.done_reason, toolCalls.length > 0) }] };
-    },
-  });
-}
-
-export async function handleCompletions(ctx: RelayContext, exchange: Exchange, body: Buffer | undefined): Promise<void> {
-  const request = parseRequest(completionRequest, body, ctx.config.allowCloudModels);
-  exchange.model = request.model;
-  const upstream = ctx.pickUpstream(exchange);
-  exchange.upstream = upstream.name;
-  const signal = exchange.abort.signal;
-  const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
-  const stream = await ollamaFor(upstream, signal).generate(toNativeGenerate(request, numCtx)).catch((error: unknown) => {
-    throw asRelayError(error);
-  });
-  await serveGeneration<GenerateResponse>(exchange, stream, {
-    streaming: request.stream === true,
-    includeUsage: request.stream_options?.include_usage === true,
-    object: 'text_completion',
-    id: newId('cmpl'),
-    model: request.model,
-    chunk: (part) => (part.response ? { index: 0, text: part.response, logprobs: null, finish_reason: null } : undefined),
-    finalChoice: (final) => ({ index: 0, text: '', logprobs: null, finish_reason: finishReason(final?.done_reason, false) }),
-    whole: (parts, final) => ({
-      choices: [{ index: 0, text: parts.map((part) => part.response).join(''), logprobs: null, finish_reason: finishReason(final?.done_reason, false) }],
-    }),
-  });
-}
-
-export async function handleEmbeddings(ctx: RelayContext, exchange: Exchange, body: Buffer | undefined): Promise<void> {
-  const request = parseRequest(embeddingRequest, body, ctx.config.allowCloudModels);
-  exchange.model = request.model;
-  const upstream = ctx.pickUpstream(exchange);
-  exchange.upstream = upstream.name;
-  const result = await ollamaFor(upstream, exchange.abort.signal)
-    .embed({ model: request.model, input: request.input, ...(request.dimensions ? { dimensions: request.dimensions } : {}) })
-    .catch((error: unknown) => {
-      throw asRelayError(error);
+  await withUpstream(ctx, exchange, async (upstream) => {
+    const signal = exchange.abort.signal;
+    const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
+    const native = toNativeChat(request, numCtx);
+    const stream = await ollamaFor(upstream, signal).chat(native).catch(rethrowAsRelayError);
+    ctx.keepWarm.noteUse(upstream, request.model, native as unknown as Record<string, unknown>);
+    let toolCallCount = 0;
+    await serveGeneration<ChatResponse>(exchange, stream, {
+      streaming: request.stream === true,
+      includeUsage: request.stream_options?.include_usage === true,
+      object: request.stream ? 'chat.completion.chunk' : 'chat.completion',
+      id: newId('chatcmpl'),
+      model: request.model,
+      chunk: (part, first) => {
+        const delta: Record<string, unknown> = first ? { role: 'assistant' } : {};
+        if (part.message.content) delta.content = part.message.content;
+        if (part.message.thinking) delta.reasoning = part.message.thinking;
+        if (part.message.tool_calls?.length) {
+          delta.tool_calls = toOpenAiToolCalls(part.message.tool_calls, toolCallCount);
+          toolCallCount += part.message.tool_calls.length;
+        }
+        if (part.done && Object.keys(delta).length === 0) return undefined;
+        return { index: 0, delta: first ? { content: '', ...delta } : delta, finish_reason: null };
+      },
+      finalChoice: (final) => ({ index: 0, delta: {}, finish_reason: finishReason(final?.done_reason, toolCallCount > 0) }),
+      whole: (parts, final) => {
+        const toolCalls = parts.flatMap((part) => part.message.tool_calls ?? []);
+        const message: Record<string, unknown> = { role: 'assistant', content: parts.map((part) => part.message.content).join('') };
+        const thinking = parts.map((part) => part.message.thinking ?? '').join('');
+        if (thinking) message.reasoning = thinking;
+        if (toolCalls.length) message.tool_calls = toOpenAiToolCalls(toolCalls, 0);
+        return { choices: [{ index: 0, message, finish_reason: finishReason(final?.done_reason, toolCalls.length > 0) }] };
+      },
     });
+  });
+}
+
+export async function handleCompletions(ctx: RelayContext, exchange: Exchange, payload: Record<string, unknown> | undefined): Promise<void> {
+  const request = parseRequest(completionRequest, payload, ctx.config.allowCloudModels);
+  exchange.model = request.model;
+  await withUpstream(ctx, exchange, async (upstream) => {
+    const signal = exchange.abort.signal;
+    const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
+    const native = toNativeGenerate(request, numCtx);
+    const stream = await ollamaFor(upstream, signal).generate(native).catch(rethrowAsRelayError);
+    ctx.keepWarm.noteUse(upstream, request.model, native as unknown as Record<string, unknown>);
+    await serveGeneration<GenerateResponse>(exchange, stream, {
+      streaming: request.stream === true,
+      includeUsage: request.stream_options?.include_usage === true,
+      object: 'text_completion',
+      id: newId('cmpl'),
+      model: request.model,
+      chunk: (part) => (part.response ? { index: 0, text: part.response, logprobs: null, finish_reason: null } : undefined),
+      finalChoice: (final) => ({ index: 0, text: '', logprobs: null, finish_reason: finishReason(final?.done_reason, false) }),
+      whole: (parts, final) => ({
+        choices: [{ index: 0, text: parts.map((part) => part.response).join(''), logprobs: null, finish_reason: finishReason(final?.done_reason, false) }],
+      }),
+    });
+  });
+}
+
+export async function handleEmbeddings(ctx: RelayContext, exchange: Exchange, payload: Record<string, unknown> | undefined): Promise<void> {
+  const request = parseRequest(embeddingRequest, payload, ctx.config.allowCloudModels);
+  exchange.model = request.model;
+  const key = cacheKey(ctx.config.cacheScope, exchange.client, '/v1/embeddings', payload);
+  const fresh = /no-cache|no-store/i.test(String(exchange.req.headers['cache-control'] ?? ''));
+  const hit = fresh ? undefined : await ctx.cache.get(key);
+  if (hit) {
+    exchange.cache = 'HIT';
+    sendJson(exchange, hit.body);
+    return;
+  }
+  exchange.cache = 'MISS';
+  const result = await withUpstream(ctx, exchange, (upstream) =>
+    ollamaFor(upstream, exchange.abort.signal)
+      .embed({ model: request.model, input: request.input, ...(request.dimensions ? { dimensions: request.dimensions } : {}) })
+      .catch(rethrowAsRelayError),
+  );
   exchange.ttftMs = performance.now() - exchange.started;
   exchange.promptTokens = result.prompt_eval_count;
   const base64 = request.encoding_format === 'base64';
-  sendJson(exchange, {
-    object: 'list',
-    data: result.embeddings.map((embedding, index) => ({ object: 'embedding', embedding: base64 ? embeddingToBase64(embedding) : embedding, index })),
-    model: request.model,
-    usage: { prompt_tokens: result.prompt_eval_count ?? 0, total_tokens: result.prompt_eval_count ?? 0 },
-  });
+  const body = Buffer.from(
+    JSON.stringify({
+      object: 'list',
+      data: result.embeddings.map((embedding, index) => ({ object: 'embedding', embedding: base64 ? embeddingToBase64(embedding) : embedding, index })),
+      model: request.model,
+      usage: { prompt_tokens: result.prompt_eval_count ?? 0, total_tokens: result.prompt_eval_count ?? 0 },
+    }),
+  );
+  await ctx.cache.set(key, { status: 200, contentType: 'application/json', body });
+  sendJson(exchange, body);
 }
 
 export async function handleModels(ctx: RelayContext, exchange: Exchange, only?: string): Promise<void> {
-  const upstream = ctx.pickUpstream(exchange);
-  exchange.upstream = upstream.name;
-  const list = await ollamaFor(upstream, exchange.abort.signal)
-    .list()
-    .catch((error: unknown) => {
-      throw asRelayError(error);
-    });
+  const list = await withUpstream(ctx, exchange, (upstream) => ollamaFor(upstream, exchange.abort.signal).list().catch(rethrowAsRelayError));
   const models = list.models.map((model) => ({
     id: model.name,
     object: 'model',
