@@ -2,6 +2,7 @@
  * `node dist/server.js` starts the relay; `node dist/server.js token` prints a new token and the
  * `sha256:` line to put in RELAY_TOKENS_FILE.
  */
+import { watchFile } from 'node:fs';
 import { loadConfig, ConfigError } from './config';
 import { startRelay } from './relay';
 import { newToken, sha256 } from './tokens';
@@ -40,14 +41,21 @@ async function main(): Promise<void> {
   relay.logger.info({ url: relay.url, upstreams: config.upstreams.map((upstream) => upstream.name), auth }, 'relay listening');
   process.stderr.write(`AIDE relay listening on ${relay.url}\n  upstream: ${config.upstreams.map((u) => u.name).join(', ')}\n  ${auth}\n`);
 
-  process.on('SIGHUP', () => {
+  const reloadTokens = (trigger: string): void => {
     try {
       relay.reloadTokens();
-      relay.logger.info({ tokens: relay.tokens().entries.length }, 'tokens reloaded');
+      relay.logger.info({ trigger, tokens: relay.tokens().entries.length }, 'tokens reloaded');
     } catch (error) {
-      relay.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'token reload failed; keeping the previous tokens');
+      relay.logger.error({ trigger, err: error instanceof Error ? error.message : String(error) }, 'token reload failed; keeping the previous tokens');
     }
-  });
+  };
+  process.on('SIGHUP', () => reloadTokens('SIGHUP'));
+  // Polling survives editors that replace the file instead of writing it in place.
+  if (config.tokensFile) {
+    watchFile(config.tokensFile, { interval: 2_000, persistent: false }, (current, previous) => {
+      if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) reloadTokens('file change');
+    });
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(1);

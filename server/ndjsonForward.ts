@@ -11,9 +11,10 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 
 const NEWLINE = 0x0a;
-const DONE_MARK = '"done":true';
-const ERROR_MARK = '{"error"';
-const ERROR_LINE_MARK = '\n{"error"';
+// Encoded once: Buffer#indexOf with a string argument would encode it again on every chunk.
+const DONE_MARK = Buffer.from('"done":true');
+const ERROR_MARK = Buffer.from('{"error"');
+const ERROR_LINE_MARK = Buffer.from('\n{"error"');
 
 export interface FinalRecord {
   promptTokens?: number;

@@ -64,7 +64,8 @@ export function readTokensFile(path: string): TokenEntry[] {
 export function loadTokenStore(config: RelayConfig): TokenStore {
   const entries = config.tokens.map((raw, index) => parseTokenEntry(raw, index, 'RELAY_TOKENS'));
   if (config.tokensFile) entries.push(...readTokensFile(config.tokensFile));
-  if (entries.length > 0) return { entries, open: false };
+  // With a tokens file, its content is the whole truth: emptying it revokes every token.
+  if (entries.length > 0 || config.tokensFile) return { entries, open: false };
   if (config.allowNoAuth) return { entries, open: true };
   const path = resolve(join(config.dataDir, 'token'));
   return { entries: [{ name: 'default', digest: sha256(readOrCreateToken(path)) }], generatedTokenPath: path, open: false };
