@@ -25,7 +25,12 @@ export function completionErrorMessage(error: unknown, url: string, model: strin
   if (error instanceof FimUnsupportedError || error instanceof NoFimModelError) return error.message;
   if (error instanceof Error && error.name === 'TimeoutError') return `Relay at ${url} did not answer in time`;
   const described = describeError(error, { url, ...(model ? { model } : {}) }, signal);
-  return described.kind === 'aborted' ? undefined : described.message;
+  return described.kind === 'aborted' ? undefined : withoutUserinfo(described.message);
+}
+
+/** fetch quotes a URL with `user:password@` in its own error text; that must not reach the log. */
+function withoutUserinfo(message: string): string {
+  return message.replace(/\/\/[^/\s@]*@/g, '//');
 }
 
 /** The relay URL as shown to the user: without userinfo, which may hold credentials. */

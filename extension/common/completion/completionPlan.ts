@@ -68,7 +68,7 @@ export function planCompletion(input: PlanInput): CompletionPlan {
   const useInsert = supportsInsert(info) && !input.insertRejected;
   if (!useInsert && family === undefined) throw new FimUnsupportedError(model);
   const numCtx = effectiveContextLength(info, settings.contextLength);
-  const maxTokens = Math.max(1, Math.floor(settings.maxTokens));
+  const maxTokens = Number.isFinite(settings.maxTokens) ? Math.max(1, Math.floor(settings.maxTokens)) : 1;
   const budget = fitBudget(numCtx, maxTokens, settings);
   const prefix = windowPrefix(input.prefix, budget.prefixTokens);
   const suffix = windowSuffix(input.suffix, budget.suffixTokens);

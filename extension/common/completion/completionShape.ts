@@ -48,7 +48,7 @@ export function shapeRulesFor(prefix: string, suffix: string, languageId: string
   const openQuote = openQuoteAtEnd(linePrefix, singleQuoteStrings);
   return {
     mode: completionMode(linePrefix, lineSuffix),
-    maxLines: Math.max(1, Math.floor(maxLines)),
+    maxLines: Number.isFinite(maxLines) ? Math.max(1, Math.floor(maxLines)) : 1,
     suffixFirstLine,
     lineSuffix: lineSuffix.trim(),
     singleQuoteStrings,

@@ -59,7 +59,7 @@ export interface CompletionResult {
 /**
  * Every `start` is followed by exactly one `end` for the same document, also when the request was
  * aborted or failed; an `error` for that request comes after its `end`. Answers from the cache or typed
- * through emit a lone `end`. `error` is emitted once per distinct message until a request succeeds.
+ * through emit a lone `end`. Each distinct `error` message is emitted once until a request succeeds.
  */
 export type CompletionActivity =
   | { kind: 'start'; documentKey: string }
@@ -124,7 +124,8 @@ export class CompletionEngine {
   private knownAutoModel: string | undefined;
   /** Bumped by clearCache so lookups started before it do not repopulate the caches. */
   private generation = 0;
-  private lastError: string | undefined;
+  /** Messages already reported since the last success: each is shown once, not once per keystroke. */
+  private readonly reportedErrors = new Set<string>();
 
   constructor(private readonly options: CompletionEngineOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -171,8 +172,11 @@ export class CompletionEngine {
     this.insertRejected.clear();
     this.autoModel = undefined;
     this.knownAutoModel = undefined;
-    this.lastError = undefined;
-    this.documents.forEach((state) => abortJob(state));
+    this.reportedErrors.clear();
+    this.documents.forEach((state) => {
+      abortJob(state);
+      state.job = undefined;
+    });
   }
 
   dispose(): void {
@@ -296,7 +300,7 @@ export class CompletionEngine {
     let failure: { error: unknown } | undefined;
     try {
       const { text, cacheKey } = await this.generate(documentKey, plan, signal);
-      this.lastError = undefined;
+      this.reportedErrors.clear();
       if (text.trim() === '') return undefined;
       this.cache.set(cacheKey, text);
       return text;
@@ -420,8 +424,8 @@ export class CompletionEngine {
 
   private report(error: unknown, model: string | undefined, signal: AbortSignal): void {
     const message = completionErrorMessage(error, displayUrl(this.options.endpoint().url), model, signal);
-    if (message === undefined || message === this.lastError) return;
-    this.lastError = message;
+    if (message === undefined || this.reportedErrors.has(message)) return;
+    this.reportedErrors.add(message);
     this.emit({ kind: 'error', message });
   }
 

@@ -19,9 +19,9 @@ export interface TokenBudget {
  * windows in proportion when they do not fit.
  */
 export function fitBudget(numCtx: number, maxTokens: number, wanted: TokenBudget): TokenBudget {
-  const prefixWanted = Math.max(0, Math.floor(wanted.prefixTokens));
-  const suffixWanted = Math.max(0, Math.floor(wanted.suffixTokens));
-  const available = Math.max(0, Math.floor(numCtx) - Math.max(0, maxTokens) - TEMPLATE_RESERVE_TOKENS);
+  const prefixWanted = wholeTokens(wanted.prefixTokens);
+  const suffixWanted = wholeTokens(wanted.suffixTokens);
+  const available = Math.max(0, wholeTokens(numCtx) - wholeTokens(maxTokens) - TEMPLATE_RESERVE_TOKENS);
   if (prefixWanted + suffixWanted <= available) return { prefixTokens: prefixWanted, suffixTokens: suffixWanted };
   const suffixTokens = Math.floor((available * suffixWanted) / (prefixWanted + suffixWanted));
   return { prefixTokens: available - suffixTokens, suffixTokens };
@@ -32,7 +32,7 @@ export function fitBudget(numCtx: number, maxTokens: number, wanted: TokenBudget
  * throw away more than half of the window (a very long line is cut mid-line instead).
  */
 export function windowPrefix(prefix: string, tokens: number): string {
-  const maxChars = Math.max(0, Math.floor(tokens)) * CHARS_PER_TOKEN;
+  const maxChars = wholeTokens(tokens) * CHARS_PER_TOKEN;
   if (prefix.length <= maxChars) return prefix;
   if (maxChars === 0) return '';
   const start = avoidSplitPair(prefix, prefix.length - maxChars, +1);
@@ -46,13 +46,18 @@ export function windowPrefix(prefix: string, tokens: number): string {
  * would throw away more than half of the window.
  */
 export function windowSuffix(suffix: string, tokens: number): string {
-  const maxChars = Math.max(0, Math.floor(tokens)) * CHARS_PER_TOKEN;
+  const maxChars = wholeTokens(tokens) * CHARS_PER_TOKEN;
   if (suffix.length <= maxChars) return suffix;
   if (maxChars === 0) return '';
   const end = avoidSplitPair(suffix, maxChars, -1);
   const lineEnd = suffix.lastIndexOf('\n', end - 1) + 1;
   const snapped = lineEnd > 0 && end - lineEnd <= maxChars / 2;
   return suffix.slice(0, snapped ? lineEnd : end);
+}
+
+/** A token count from settings: NaN, negative or fractional values become a whole number ≥ 0. */
+function wholeTokens(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }
 
 /** Moves a cut index off the middle of a UTF-16 surrogate pair, so no lone surrogate reaches the model. */

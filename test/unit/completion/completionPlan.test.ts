@@ -72,6 +72,12 @@ describe('completion plan and request body', () => {
     assert.throws(() => withoutInsert(unknownWithInsert), /aide.completion.template/);
   });
 
+  it('sends a usable num_predict even when the setting is not a number', () => {
+    const plan = planCompletion(input({ settings: { ...settings, maxTokens: Number.NaN, maxLines: Number.NaN } }));
+    assert.equal(generateRequest(plan).options?.num_predict, 1);
+    assert.equal(plan.rules.maxLines, 1);
+  });
+
   it('turns thinking off for a thinking model so the budget goes to the answer', () => {
     const body = generateRequest(planCompletion(input({ info: { model: 'q', capabilities: ['insert', 'thinking'] } })));
     assert.equal(body.think, false);

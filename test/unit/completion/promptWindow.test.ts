@@ -52,4 +52,10 @@ describe('prompt windows', () => {
     assert.equal(tight.suffixTokens, Math.floor((864 * 256) / 1280));
     assert.deepEqual(fitBudget(100, 500, { prefixTokens: 10, suffixTokens: 10 }), { prefixTokens: 0, suffixTokens: 0 });
   });
+
+  it('treats unusable numbers from settings as zero instead of propagating NaN', () => {
+    assert.deepEqual(fitBudget(4096, Number.NaN, { prefixTokens: Number.NaN, suffixTokens: -5 }), { prefixTokens: 0, suffixTokens: 0 });
+    assert.equal(windowPrefix('abc', Number.NaN), '');
+    assert.equal(windowSuffix('abc', Number.POSITIVE_INFINITY), '');
+  });
 });

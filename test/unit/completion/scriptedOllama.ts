@@ -21,8 +21,11 @@ export interface GenerateScript {
   error?: string;
   /** `response` texts, one NDJSON line each. */
   chunks?: string[];
-  /** Write the chunks, then wait for `release()` before the final record. */
+  /** Write the chunks, then wait for `release()` before `afterRelease` and the final record. */
   hold?: boolean;
+  afterRelease?: string[];
+  /** Instead of the final record, one `{"error"}` line (a mid-stream failure, as Ollama writes it). */
+  errorLine?: string;
 }
 
 export interface SeenRequest {
@@ -119,13 +122,19 @@ export class ScriptedOllama {
       return;
     }
     res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-    for (const chunk of answer.chunks ?? []) {
-      res.write(`${JSON.stringify({ model: body.model, created_at: new Date().toISOString(), response: chunk, done: false })}\n`);
-    }
+    const writeChunks = (texts: string[] | undefined): void => {
+      for (const chunk of texts ?? []) res.write(`${JSON.stringify({ model: body.model, created_at: new Date().toISOString(), response: chunk, done: false })}\n`);
+    };
+    writeChunks(answer.chunks);
     if (answer.hold) {
       const closed = once(res, 'close');
       await Promise.race([new Promise<void>((resolve) => this.held.push(resolve)), closed]);
       if (res.destroyed) return;
+      writeChunks(answer.afterRelease);
+    }
+    if (answer.errorLine !== undefined) {
+      res.end(`${JSON.stringify({ error: answer.errorLine })}\n`);
+      return;
     }
     res.end(`${JSON.stringify({ model: body.model, created_at: new Date().toISOString(), response: '', done: true, done_reason: 'stop', eval_count: 1, eval_duration: 1 })}\n`);
   }
