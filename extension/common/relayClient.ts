@@ -15,10 +15,15 @@ export interface RelayEndpoint {
   token?: string;
 }
 
-export function createOllamaClient(endpoint: RelayEndpoint, signal: AbortSignal, headers: Record<string, string> = {}): Ollama {
+export function createOllamaClient(
+  endpoint: RelayEndpoint,
+  signal: AbortSignal,
+  headers: Record<string, string> = {},
+  fetchImpl: typeof fetch = fetch,
+): Ollama {
   const allHeaders: Record<string, string> = { ...headers };
   if (endpoint.token) allHeaders.Authorization = `Bearer ${endpoint.token}`;
   const abortableFetch: typeof fetch = (input, init) =>
-    fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+    fetchImpl(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
   return new Ollama({ host: endpoint.url, headers: allHeaders, fetch: abortableFetch });
 }

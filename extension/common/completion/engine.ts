@@ -15,7 +15,7 @@ import { completionErrorMessage, displayUrl, isInsertRejected, NoFimModelError }
 import { generateRequest, planCompletion, withoutInsert, type CompletionPlan } from './completionPlan';
 import type { FimFamily } from './fimTemplates';
 import { parseShowResponse, pickFimModel, type ModelInfo } from './modelInfo';
-import { openClient } from './requestClient';
+import { createOllamaClient } from '../relayClient';
 import { collectText, completionStream } from './streamTransform';
 import { SUPERSEDE_HEADER, supersedeKey } from './supersedeKey';
 import { remainderAfter, typedSince, type CompletionRecord } from './typedThrough';
@@ -328,7 +328,7 @@ export class CompletionEngine {
   private async stream(documentKey: string, plan: CompletionPlan, signal: AbortSignal): Promise<string> {
     const request = new AbortController();
     const requestSignal = AbortSignal.any([signal, request.signal]);
-    const client = openClient(this.options.endpoint(), requestSignal, { [SUPERSEDE_HEADER]: supersedeKey(documentKey) }, this.options.fetch);
+    const client = createOllamaClient(this.options.endpoint(), requestSignal, { [SUPERSEDE_HEADER]: supersedeKey(documentKey) }, this.options.fetch);
     try {
       const chunks = await client.generate(generateRequest(plan));
       return await collectText(completionStream(chunks, { stopTokens: plan.stopTokens, rules: plan.rules, abortRequest: () => request.abort() }));
@@ -388,7 +388,7 @@ export class CompletionEngine {
 
   private async pickModel(): Promise<string> {
     const endpoint = this.options.endpoint();
-    const client = openClient(endpoint, this.metadataSignal(), {}, this.options.fetch);
+    const client = createOllamaClient(endpoint, this.metadataSignal(), {}, this.options.fetch);
     const body: unknown = await client.list();
     const model = pickFimModel(body);
     if (model === undefined) throw new NoFimModelError(displayUrl(endpoint.url));
@@ -399,7 +399,7 @@ export class CompletionEngine {
     let lookup = this.modelInfo.get(model);
     if (!lookup) {
       const generation = this.generation;
-      const client = openClient(this.options.endpoint(), this.metadataSignal(), {}, this.options.fetch);
+      const client = createOllamaClient(this.options.endpoint(), this.metadataSignal(), {}, this.options.fetch);
       const pending = client.show({ model }).then(
         (body: unknown) => {
           const info = parseShowResponse(model, body);
