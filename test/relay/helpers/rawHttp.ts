@@ -86,7 +86,7 @@ export function parseNdjson(body: string): unknown[] {
   return body
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as unknown);
+    .map((line): unknown => JSON.parse(line));
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
