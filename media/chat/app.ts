@@ -13,7 +13,7 @@ import { parseHostMessage } from './hostMessages';
 import { ModelPicker } from './modelPicker';
 import { parsePersistedState, ThrottledSaver, type PersistedState } from './persistence';
 import { Transcript } from './transcript';
-import { toHistoryTurn } from './turn';
+import { toHistoryTurn, type TurnState } from './turn';
 import type { HostChannel } from './vscodeApi';
 
 const SAVE_INTERVAL_MS = 500;
@@ -58,7 +58,7 @@ export function startChatView(host: HostChannel): void {
   function restore(state: PersistedState): void {
     sessionId = state.sessionId;
     picker.set(state.models, state.model);
-    transcript.reset(state.turns);
+    transcript.reset(withRetryableEnding(state.turns));
     composer.draft = state.draft;
     chips.setExcluded(state.excluded);
     history.setCurrent(sessionId);
@@ -180,7 +180,7 @@ export function startChatView(host: HostChannel): void {
   function showSession(id: string, turns: ChatTurn[]): void {
     sessionId = id;
     history.setCurrent(id);
-    transcript.reset(turns);
+    transcript.reset(withRetryableEnding(turns));
     saver.flush();
   }
 
@@ -229,6 +229,24 @@ export function startChatView(host: HostChannel): void {
   history.setSessions([]);
   chips.setContext({});
   host.post({ type: 'ready' });
+}
+
+/**
+ * A conversation that ends in a failed answer can be retried even after a reload, when the original
+ * request id is gone: the host retries the session's trailing failed exchange for any id, so the
+ * exchange gets a fresh one here.
+ */
+function withRetryableEnding(turns: ChatTurn[]): TurnState[] {
+  const result: TurnState[] = turns.map((turn) => ({ ...turn }));
+  const answer = result[result.length - 1];
+  const question = result[result.length - 2];
+  if (answer?.role === 'assistant' && answer.error !== undefined && question?.role === 'user') {
+    const requestId = newRequestId();
+    answer.requestId = requestId;
+    answer.retryable = true;
+    question.requestId = requestId;
+  }
+  return result;
 }
 
 function flashLabel(button: HTMLButtonElement, text: string): void {

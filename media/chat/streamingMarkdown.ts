@@ -47,7 +47,6 @@ export class StreamingMarkdown {
 
   /** Renders the complete answer; call once when it has ended. */
   finish(markdown: string): void {
-    if (this.hasReferences) this.reset();
     this.render(markdown, true);
   }
 
@@ -60,6 +59,12 @@ export class StreamingMarkdown {
     const env: MarkdownEnv = {};
     const tokens = parseMarkdown(open, env);
     if (env.references && Object.keys(env.references).length > 0) this.hasReferences = true;
+    if (final && this.hasReferences && this.finalLength > 0) {
+      // Blocks rendered before a definition arrived may use it: render the whole answer again, once.
+      this.reset();
+      this.render(markdown, true);
+      return;
+    }
 
     const lastBlock = lastTopLevelBlock(tokens);
     const lastLine = lastBlock === undefined ? undefined : tokens[lastBlock]?.map?.[0];

@@ -85,6 +85,29 @@ describe('chat webview: lifecycle', function () {
     assert.equal(await chat.page.locator('.turn').count(), 1);
   });
 
+  it('a conversation that ends in a failed answer offers Retry after a reload', async () => {
+    await chat.host({
+      type: 'init',
+      models: [],
+      model: '',
+      sessionId: 's',
+      turns: [
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'fine' },
+        { role: 'user', content: 'second' },
+        { role: 'assistant', content: '', error: 'Could not reach the relay' },
+      ],
+      sessions: [],
+      context: {},
+    });
+    await chat.waitForText('.turn .error', 'Could not reach the relay');
+    const retry = chat.page.locator('.turn.assistant').last().locator('button[data-action="retry"]');
+    const requestId = await chat.page.locator('.turn.assistant').last().getAttribute('data-request-id');
+    await retry.click();
+    assert.deepEqual(await chat.waitForPosted('chat/retry'), { type: 'chat/retry', requestId });
+    assert.deepEqual((await chat.page.locator('.turn .body').allTextContents()).map((text) => text.trim()), ['first', 'fine']);
+  });
+
   it('ignores unknown and malformed host messages', async () => {
     await chat.hostRaw(
       { type: 'telemetry/unknown', text: 'x' },

@@ -10,6 +10,44 @@ const start = (requestId: string, content = 'Explain this'): HostMessage => ({
 });
 const delta = (requestId: string, text: string): HostMessage => ({ type: 'chat/delta', requestId, text });
 
+// Block kinds whose boundaries the incremental renderer must get right.
+const RICH_ANSWER = [
+  '# Title',
+  'Setext heading',
+  '---',
+  '',
+  'A paragraph with `code`, *emphasis* and a https://example.com link',
+  'continued on a second line.',
+  '',
+  '- item one',
+  '- item two',
+  '',
+  '  still item two',
+  '',
+  '  ```js',
+  '  const nested = true;',
+  '  ```',
+  '1. ordered',
+  '2. list',
+  '',
+  '> quoted',
+  'lazy continuation',
+  '',
+  '    indented code',
+  '    block',
+  '',
+  '| a | b |',
+  '|:--|--:|',
+  '| 1 | 2 |',
+  '',
+  '```python',
+  'def f():',
+  '    return "```"',
+  '```',
+  '***',
+  'Last line without newline',
+].join('\n');
+
 describe('chat webview: streaming answers', function () {
   const env = useChatEnvironment();
   let chat: ChatPage;
@@ -55,6 +93,44 @@ describe('chat webview: streaming answers', function () {
     assert.equal(await code.getAttribute('class'), 'hljs language-typescript');
     assert.equal(await code.locator('.hljs-keyword').first().textContent(), 'const');
     assert.equal(await body.locator('a').getAttribute('href'), 'https://example.com/a');
+  });
+
+  for (const chunk of [1, 5, 23]) {
+    it(`streaming in ${chunk}-character deltas renders the same document as rendering it whole`, async () => {
+      const page = chat.page;
+      await chat.host(start('r1'));
+      await page.locator('.turn.assistant[data-request-id="r1"]').waitFor({ timeout: WAIT_MS });
+      await page.evaluate(
+        async ([text, size]) => {
+          for (let i = 0, n = 0; i < text.length; i += size, n++) {
+            window.postMessage({ type: 'chat/delta', requestId: 'r1', text: text.slice(i, i + size) }, '*');
+            // Let frames render mid-stream, at varying points of the text.
+            if (n % 5 === 0) await new Promise((resolve) => requestAnimationFrame(resolve));
+          }
+          window.postMessage({ type: 'chat/done', requestId: 'r1', stats: { completionTokens: 1 }, stopped: false }, '*');
+        },
+        [RICH_ANSWER, chunk] as const,
+      );
+      await page.locator('.turn.assistant[data-request-id="r1"] .stats').waitFor({ timeout: WAIT_MS });
+      const streamed = await page.locator('.turn.assistant[data-request-id="r1"] .body').innerHTML();
+
+      await chat.host({ type: 'session', sessionId: 's', turns: [{ role: 'assistant', content: RICH_ANSWER }] });
+      await page.locator('.turn.assistant:not([data-request-id]) .body').waitFor({ timeout: WAIT_MS });
+      const whole = await page.locator('.turn.assistant .body').innerHTML();
+      assert.equal(streamed, whole);
+      assert.match(whole, /<h1>Title<\/h1>/);
+      assert.match(whole, /<td class="align-right">2<\/td>/);
+      assert.match(whole, /<code class="hljs language-python">/);
+    });
+  }
+
+  it('a reference-style link defined after its use resolves once the answer ends', async () => {
+    await chat.host(start('r1'), delta('r1', 'See [the docs][ref].\n\nMore text.\n\n'));
+    await chat.waitForText('.turn.assistant .body', 'More text.');
+    await chat.host(delta('r1', '[ref]: https://example.com/docs\n'), { type: 'chat/done', requestId: 'r1', stats: {}, stopped: false });
+    await chat.page.locator('.turn.assistant .body a').waitFor({ timeout: WAIT_MS });
+    assert.equal(await chat.page.locator('.turn.assistant .body a').getAttribute('href'), 'https://example.com/docs');
+    assert.equal(await chat.page.locator('.turn.assistant .body a').textContent(), 'the docs');
   });
 
   it('shows "Loading model…" from chat/loading until the first delta', async () => {
