@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonObject, readBody } from './body';
 import type { RelayContext } from './context';
-import { dialectOf, RelayError, sendError, type Dialect } from './errors';
+import { dialectOf, RelayError, sendError } from './errors';
 import type { Exchange } from './exchange';
 import { handleNative } from './native';
 import { handleChatCompletions, handleCompletions, handleEmbeddings, handleModels } from './openai/handlers';
@@ -42,72 +42,87 @@ function requestId(req: IncomingMessage): string {
 
 async function serve(ctx: RelayContext, tokens: TokenStore, metricsTokens: TokenStore | undefined, state: AppState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const id = requestId(req);
+  const started = performance.now();
   res.setHeader('X-Request-Id', id);
   let pathname: string;
   try {
     pathname = new URL(req.url ?? '/', 'http://relay.invalid').pathname;
   } catch {
-    sendError(res, 'native', new RelayError(400, 'malformed request target'));
-    return;
+    pathname = '';
   }
-  const route = classify(pathname);
-  const dialect = dialectOf(pathname);
-  const method = req.method ?? 'GET';
-
-  switch (route.kind) {
-    case 'health':
-      sendText(res, 200, 'application/json', '{"status":"ok"}');
-      return;
-    case 'root':
-      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, dialect, ['GET', 'HEAD']);
-      sendText(res, 200, 'text/plain; charset=utf-8', method === 'HEAD' ? '' : 'Ollama is running', 'Ollama is running'.length);
-      return;
-    case 'ready':
-      await sendReadiness(ctx, res, state);
-      return;
-    case 'forbidden':
-      req.resume();
-      sendError(res, dialect, new RelayError(403, 'this route is disabled: the relay never lets editors change the Ollama host or its account'));
-      return;
-    case 'unknown':
-      req.resume();
-      sendError(res, dialect, new RelayError(404, `no such route: ${method} ${pathname.slice(0, 200)}`, 'not_found'));
-      return;
-  }
-
-  if (state.draining) {
-    req.resume();
-    res.setHeader('Connection', 'close');
-    sendError(res, dialect, new RelayError(503, 'the relay is shutting down; retry shortly', null, { 'Retry-After': '1' }));
-    return;
-  }
-  if (route.kind !== 'metrics' && !route.methods.includes(method)) return methodNotAllowed(res, dialect, route.methods);
-
+  const route: RouteKind = pathname ? classify(pathname) : { kind: 'unknown' };
+  const label = routeLabel(route, pathname);
   const client = authenticate(route.kind === 'metrics' && metricsTokens ? metricsTokens : tokens, req);
-  if (client === undefined) {
-    req.resume();
-    sendError(res, dialect, new RelayError(401, 'missing or wrong relay token (send Authorization: Bearer <token>)', 'invalid_api_key', { 'WWW-Authenticate': 'Bearer' }));
+  const answered = await answerDirectly(ctx, state, req, res, route, pathname, client);
+  if (answered) {
+    recordRequest(ctx, { id, method: req.method, route: label, status: res.statusCode, started, client: client ?? 'unauthenticated' }, route.kind === 'health' || route.kind === 'ready');
     return;
   }
-  if (route.kind === 'metrics') {
-    const text = await ctx.metrics.registry.metrics();
-    sendText(res, 200, ctx.metrics.registry.contentType, text);
-    return;
-  }
-
   const exchange: Exchange = {
     id,
     req,
     res,
-    dialect,
-    route: routeLabel(route, pathname),
-    client,
+    dialect: dialectOf(pathname),
+    route: label,
+    client: client!,
     abort: new AbortController(),
-    started: performance.now(),
+    started,
     queueMs: 0,
     cache: 'BYPASS',
   };
   await runExchange(ctx, state, exchange, route);
+}
+
+/**
+ * Answers everything that needs no upstream exchange: probes, refusals and the metrics page.
+ * Returns false when the request is authenticated and must be served by a route handler.
+ */
+async function answerDirectly(
+  ctx: RelayContext,
+  state: AppState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: RouteKind,
+  pathname: string,
+  client: string | undefined,
+): Promise<boolean> {
+  const dialect = dialectOf(pathname);
+  const method = req.method ?? 'GET';
+  const refuse = (error: RelayError): true => {
+    req.resume();
+    sendError(res, dialect, error);
+    return true;
+  };
+  switch (route.kind) {
+    case 'health':
+      sendText(res, 200, 'application/json', '{"status":"ok"}');
+      return true;
+    case 'root':
+      if (method !== 'GET' && method !== 'HEAD') return refuse(methodNotAllowed(['GET', 'HEAD']));
+      sendText(res, 200, 'text/plain; charset=utf-8', method === 'HEAD' ? '' : 'Ollama is running', 'Ollama is running'.length);
+      return true;
+    case 'ready':
+      await sendReadiness(ctx, res, state);
+      return true;
+    case 'forbidden':
+      return refuse(new RelayError(403, 'this route is disabled: the relay never lets editors change the Ollama host or its account', 'forbidden'));
+    case 'unknown':
+      if (!pathname) return refuse(new RelayError(400, 'malformed request target'));
+      return refuse(new RelayError(404, `no such route: ${method} ${pathname.slice(0, 200)}`, 'not_found'));
+  }
+  if (state.draining) {
+    res.setHeader('Connection', 'close');
+    return refuse(new RelayError(503, 'the relay is shutting down; retry shortly', 'draining', { 'Retry-After': '1' }));
+  }
+  if (route.kind !== 'metrics' && !route.methods.includes(method)) return refuse(methodNotAllowed(route.methods));
+  if (client === undefined) {
+    return refuse(new RelayError(401, 'missing or wrong relay token (send Authorization: Bearer <token>)', 'invalid_api_key', { 'WWW-Authenticate': 'Bearer' }));
+  }
+  if (route.kind === 'metrics') {
+    sendText(res, 200, ctx.metrics.registry.contentType, await ctx.metrics.registry.metrics());
+    return true;
+  }
+  return false;
 }
 
 /** Returns the client's token name, or undefined when the request must be refused. */
@@ -210,33 +225,52 @@ async function dispatch(
 }
 
 function record(ctx: RelayContext, exchange: Exchange): void {
-  const status = exchange.outcome === 'client_abort' ? 499 : exchange.res.statusCode;
-  const seconds = (performance.now() - exchange.started) / 1000;
+  const status = exchange.outcome === 'client_abort' || exchange.outcome === 'superseded' ? 499 : exchange.res.statusCode;
   const model = status < 400 && exchange.model ? exchange.model : '';
-  ctx.metrics.requests.inc({ route: exchange.route, status: String(status), client: exchange.client, model });
-  ctx.metrics.duration.observe({ route: exchange.route }, seconds);
   ctx.metrics.queue.observe({ route: exchange.route }, exchange.queueMs / 1000);
   if (exchange.ttftMs !== undefined) ctx.metrics.ttft.observe({ route: exchange.route }, exchange.ttftMs / 1000);
   if (exchange.promptTokens) ctx.metrics.tokens.inc({ direction: 'prompt', model }, exchange.promptTokens);
   if (exchange.completionTokens) ctx.metrics.tokens.inc({ direction: 'completion', model }, exchange.completionTokens);
   if (exchange.loadNs !== undefined && exchange.loadNs > 1e9) ctx.metrics.coldLoads.inc({ model });
-  ctx.logger.info(
-    {
-      reqId: exchange.id,
-      method: exchange.req.method,
-      route: exchange.route,
-      status,
-      ms: Math.round(seconds * 1000),
-      client: exchange.client,
-      model: exchange.model,
-      upstream: exchange.upstream,
-      ttft_ms: exchange.ttftMs === undefined ? undefined : Math.round(exchange.ttftMs),
-      prompt_tokens: exchange.promptTokens,
-      completion_tokens: exchange.completionTokens,
-      outcome: exchange.outcome,
-    },
-    'request',
-  );
+  recordRequest(ctx, {
+    id: exchange.id,
+    method: exchange.req.method,
+    route: exchange.route,
+    status,
+    started: exchange.started,
+    client: exchange.client,
+    model: exchange.model,
+    upstream: exchange.upstream,
+    ttft_ms: exchange.ttftMs === undefined ? undefined : Math.round(exchange.ttftMs),
+    queue_ms: exchange.queueMs ? Math.round(exchange.queueMs) : undefined,
+    cache: exchange.cache === 'BYPASS' ? undefined : exchange.cache,
+    prompt_tokens: exchange.promptTokens,
+    completion_tokens: exchange.completionTokens,
+    outcome: exchange.outcome,
+  });
+}
+
+interface RequestRecord {
+  id: string;
+  method: string | undefined;
+  route: string;
+  status: number;
+  started: number;
+  client: string;
+  model?: string;
+  [field: string]: unknown;
+}
+
+/** One access-log line and the request counters, for every request including refused ones. */
+function recordRequest(ctx: RelayContext, record: RequestRecord, quiet = false): void {
+  const { id, started, ...fields } = record;
+  const seconds = (performance.now() - started) / 1000;
+  const model = record.status < 400 && record.model ? record.model : '';
+  ctx.metrics.requests.inc({ route: record.route, status: String(record.status), client: record.client, model });
+  ctx.metrics.duration.observe({ route: record.route }, seconds);
+  const line = { reqId: id, ...fields, ms: Math.round(seconds * 1000) };
+  if (quiet) ctx.logger.debug(line, 'request');
+  else ctx.logger.info(line, 'request');
 }
 
 function sendText(res: ServerResponse, status: number, contentType: string, body: string, length = Buffer.byteLength(body)): void {
@@ -244,9 +278,8 @@ function sendText(res: ServerResponse, status: number, contentType: string, body
   res.end(body);
 }
 
-function methodNotAllowed(res: ServerResponse, dialect: Dialect, allowed: readonly string[]): void {
-  res.req.resume();
-  sendError(res, dialect, new RelayError(405, `method not allowed (allowed: ${allowed.join(', ')})`, 'method_not_allowed', { Allow: allowed.join(', ') }));
+function methodNotAllowed(allowed: readonly string[]): RelayError {
+  return new RelayError(405, `method not allowed (allowed: ${allowed.join(', ')})`, 'method_not_allowed', { Allow: allowed.join(', ') });
 }
 
 async function sendReadiness(ctx: RelayContext, res: ServerResponse, state: AppState): Promise<void> {

@@ -134,7 +134,7 @@ function responseHeaders(exchange: Exchange, contentType: string, upstreamHeader
   };
 }
 
-function forward(
+async function forward(
   ctx: RelayContext,
   exchange: Exchange,
   route: { inference: boolean },
@@ -144,7 +144,7 @@ function forward(
   upstreamHeadersMs?: number,
   capture?: Capture,
 ): Promise<ForwardOutcome> {
-  return forwardNdjson(source, exchange.res, {
+  const result = await forwardNdjson(source, exchange.res, {
     status,
     head: () => responseHeaders(exchange, contentType, upstreamHeadersMs),
     relayInfo: route.inference ? () => relayInfo(exchange) : undefined,
@@ -159,6 +159,8 @@ function forward(
       exchange.loadNs = record.loadNs;
     },
   });
+  if (result.outcome === 'failed_before_first_byte') throw new RelayError(502, result.reason, 'upstream_error');
+  return result.outcome;
 }
 
 /** Collects an upstream answer for the cache, giving up (without affecting the client) past the size bound. */

@@ -37,7 +37,10 @@ export interface NdjsonForwardOptions {
 
 export type ForwardOutcome = 'ok' | 'upstream_error' | 'client_abort';
 
-export function forwardNdjson(upstream: Readable, res: ServerResponse, options: NdjsonForwardOptions): Promise<ForwardOutcome> {
+/** How forwarding ended; `failedBeforeFirstByte` carries the reason when nothing reached the client yet. */
+export type ForwardResult = { outcome: ForwardOutcome } | { outcome: 'failed_before_first_byte'; reason: string };
+
+export function forwardNdjson(upstream: Readable, res: ServerResponse, options: NdjsonForwardOptions): Promise<ForwardResult> {
   return new Promise((resolve) => {
     let pending: Buffer | undefined;
     let started = false;
@@ -50,35 +53,53 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
       started = true;
       options.onFirstByte();
       res.writeHead(options.status, options.head());
-      res.flushHeaders();
     };
 
-    const finish = (outcome: ForwardOutcome): void => {
+    const finish = (result: ForwardResult): void => {
       if (finished) return;
       finished = true;
       clearTimeout(idle);
       upstream.removeListener('data', onData);
-      resolve(outcome);
+      resolve(result);
     };
 
+    // Before the first byte the caller can still answer with a proper status (and fail over);
+    // after it, the stream ends with one terminal error line, the way Ollama reports mid-stream failures.
     const fail = (message: string): void => {
       if (finished) return;
       upstream.destroy();
-      begin();
+      if (!started) {
+        finish({ outcome: 'failed_before_first_byte', reason: message });
+        return;
+      }
       if (!sawError && !res.destroyed) res.end(`${JSON.stringify({ error: message })}\n`);
-      finish('upstream_error');
+      finish({ outcome: 'upstream_error' });
     };
 
     const idle = setTimeout(() => fail(`upstream stalled: no data for ${options.idleTimeoutMs} ms`), options.idleTimeoutMs);
 
+    const write = (bytes: Buffer): void => {
+      if (bytes.length === 0) return;
+      begin();
+      if (!res.write(bytes)) {
+        upstream.pause();
+        res.once('drain', () => upstream.resume());
+      }
+    };
+
     const writeLines = (lines: Buffer): void => {
+      if (options.relayInfo) {
+        const bad = firstMalformedLine(lines);
+        if (bad !== -1) {
+          write(lines.subarray(0, bad));
+          fail('upstream answered garbage: a line of its stream is not a JSON object');
+          return;
+        }
+      }
       if (lines.indexOf(ERROR_MARK) === 0 || lines.indexOf(ERROR_LINE_MARK) !== -1) sawError = true;
       const doneAt = lines.indexOf(DONE_MARK);
       if (doneAt === -1) {
-        if (!res.write(lines)) {
-          upstream.pause();
-          res.once('drain', () => upstream.resume());
-        }
+        write(lines);
         return;
       }
       sawDone = true;
@@ -88,14 +109,13 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
       const finalLine = lines.toString('utf8', lineStart, lineEnd);
       options.onFinal(readFinalRecord(finalLine));
       const rewritten = options.relayInfo ? withRelayInfo(finalLine, options.relayInfo()) : finalLine;
-      res.write(lines.subarray(0, lineStart));
-      res.write(rewritten);
-      res.write(lines.subarray(lineEnd));
+      write(lines.subarray(0, lineStart));
+      write(Buffer.from(rewritten));
+      write(lines.subarray(lineEnd));
     };
 
     const onData = (chunk: Buffer): void => {
       idle.refresh();
-      begin();
       options.capture?.(chunk);
       const data = pending ? Buffer.concat([pending, chunk]) : chunk;
       const lastNewline = data.lastIndexOf(NEWLINE);
@@ -113,13 +133,14 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
       // A non-streaming answer (or a last line) may come without a trailing newline.
       if (pending) writeLines(pending);
       pending = undefined;
+      if (finished) return;
       if (!sawDone && !sawError && options.relayInfo) {
         fail('upstream closed the stream before the final record');
         return;
       }
       begin();
       res.end();
-      finish(sawError ? 'upstream_error' : 'ok');
+      finish({ outcome: sawError ? 'upstream_error' : 'ok' });
     });
     upstream.once('error', () => fail('upstream connection failed mid-stream'));
     upstream.once('close', () => {
@@ -128,10 +149,28 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
     res.once('close', () => {
       if (!res.writableFinished) {
         upstream.destroy();
-        finish('client_abort');
+        finish({ outcome: 'client_abort' });
       }
     });
   });
+}
+
+/**
+ * Byte offset of the first line that cannot be a JSON object (it must start with `{` and end with `}`),
+ * or -1. Two byte comparisons per line: a cheap guard that keeps HTML error pages and truncated junk
+ * from reaching clients as if they were tokens.
+ */
+export function firstMalformedLine(lines: Buffer): number {
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf(NEWLINE, start);
+    if (end === -1) end = lines.length;
+    let last = end - 1;
+    if (last >= start && lines[last] === 0x0d) last -= 1;
+    if (last >= start && (lines[start] !== 0x7b || lines[last] !== 0x7d)) return start;
+    start = end + 1;
+  }
+  return -1;
 }
 
 /** Inserts `"relay":{…}` before the closing brace of a JSON object line, leaving every other byte as Ollama sent it. */

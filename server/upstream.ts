@@ -9,9 +9,10 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import type { UpstreamConfig } from './config';
 import { RelayError } from './errors';
+import { ndjsonGuard } from './ndjsonGuard';
 
 export interface UpstreamTls {
   ca?: Buffer;
@@ -169,8 +170,17 @@ export class Upstream {
       if (typeof value === 'string') responseHeaders.set(name, value);
     }
     const nullBody = status === 204 || status === 304 || init?.method === 'HEAD';
-    if (nullBody) response.resume();
-    return new Response(nullBody ? null : (Readable.toWeb(response) as ReadableStream<Uint8Array>), { status, headers: responseHeaders });
+    if (nullBody) {
+      response.resume();
+      return new Response(null, { status, headers: responseHeaders });
+    }
+    let stream: Readable = response;
+    if (status < 400 && /ndjson/.test(response.headers['content-type'] ?? '')) {
+      const guard = ndjsonGuard();
+      pipeline(response, guard, () => undefined);
+      stream = guard;
+    }
+    return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers: responseHeaders });
   };
 
   close(): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
-import { forwardNdjson, withRelayInfo, type ForwardOutcome } from '../../../server/ndjsonForward';
+import { firstMalformedLine, forwardNdjson, withRelayInfo, type ForwardResult } from '../../../server/ndjsonForward';
 
 /** A ServerResponse stand-in that records what the forwarder writes. */
 class RecordingResponse extends Writable {
@@ -31,10 +31,10 @@ const STREAM = [
   .map((line) => `${line}\n`)
   .join('');
 
-async function run(source: Readable, relay = true): Promise<{ outcome: ForwardOutcome; res: RecordingResponse; final: unknown }> {
+async function run(source: Readable, relay = true): Promise<{ outcome: ForwardResult['outcome']; result: ForwardResult; res: RecordingResponse; final: unknown }> {
   const res = new RecordingResponse();
   let final: unknown;
-  const outcome = await forwardNdjson(source, res as unknown as ServerResponse, {
+  const result = await forwardNdjson(source, res as unknown as ServerResponse, {
     status: 200,
     head: () => ({ 'Content-Type': 'application/x-ndjson' }),
     relayInfo: relay ? () => ({ upstream: 'u', cache: 'MISS' }) : undefined,
@@ -45,7 +45,7 @@ async function run(source: Readable, relay = true): Promise<{ outcome: ForwardOu
     },
   });
   await new Promise((resolve) => setImmediate(resolve));
-  return { outcome, res, final };
+  return { outcome: result.outcome, result, res, final };
 }
 
 describe('NDJSON forwarding', () => {
@@ -105,9 +105,34 @@ describe('NDJSON forwarding', () => {
       onFinal: () => undefined,
     });
     source.write('{"response":"a","done":false}\n');
-    assert.equal(await outcomePromise, 'upstream_error');
+    assert.equal((await outcomePromise).outcome, 'upstream_error');
     assert.match(res.text(), /upstream stalled: no data for 30 ms/);
     assert.equal(source.destroyed, true);
+  });
+
+  it('reports a stream that ends before any byte as a failure the caller can still answer with a status', async () => {
+    const { result, res } = await run(Readable.from([]));
+    assert.deepEqual(result, { outcome: 'failed_before_first_byte', reason: 'upstream closed the stream before the final record' });
+    assert.equal(res.status, 0, 'no headers were sent');
+  });
+
+  it('stops at the first line that is not a JSON object and ends with an error line instead of forwarding garbage', async () => {
+    const garbage = '{"response":"a","done":false}\n<html>proxy error</html>\n{"response":"b","done":false}\n';
+    const { outcome, res } = await run(Readable.from([Buffer.from(garbage)]));
+    assert.equal(outcome, 'upstream_error');
+    assert.equal(res.text(), '{"response":"a","done":false}\n{"error":"upstream answered garbage: a line of its stream is not a JSON object"}\n');
+  });
+
+  it('answers garbage before the first byte as a failure without sending anything', async () => {
+    const { result } = await run(Readable.from([Buffer.from('<html>bad gateway</html>\n')]));
+    assert.equal(result.outcome, 'failed_before_first_byte');
+  });
+
+  it('finds malformed lines by their first and last byte', () => {
+    assert.equal(firstMalformedLine(Buffer.from('{"a":1}\n{"b":2}\n')), -1);
+    assert.equal(firstMalformedLine(Buffer.from('{"a":1}\r\n')), -1);
+    assert.equal(firstMalformedLine(Buffer.from('{"a":1}\nnope\n')), 8);
+    assert.equal(firstMalformedLine(Buffer.from('{"a":1')), 0);
   });
 
   it('forwards a non-streaming JSON body without a trailing newline', async () => {
