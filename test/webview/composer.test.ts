@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HostMessage } from '../../extension/common/protocol';
-import { ChatPage, useChatEnvironment, WAIT_MS } from './harness';
+import { useChatPage, WAIT_MS, type ChatPage } from './harness';
 
 const CONTEXT: HostMessage = {
   type: 'context',
@@ -8,15 +8,12 @@ const CONTEXT: HostMessage = {
 };
 
 describe('chat webview: input, actions and code blocks', function () {
-  const env = useChatEnvironment();
+  const chatPage = useChatPage();
   let chat: ChatPage;
 
   beforeEach(async () => {
-    chat = await ChatPage.open(env.browser(), env.server());
+    chat = chatPage();
     await chat.clearPosted();
-  });
-  afterEach(async () => {
-    await chat.close();
   });
 
   it('Enter sends the message with a request id and clears the input', async () => {

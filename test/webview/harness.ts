@@ -35,7 +35,8 @@ declare global {
 // Plain JavaScript on purpose: it runs in the page before any of its scripts, and a string keeps the
 // TypeScript toolchain from adding helpers the page would not have.
 const FAKE_HOST_SCRIPT = `(() => {
-  const STATE_KEY = 'aide-webview-state';
+  // Keyed by the page's query, so each test (a new ?run=) starts without state and a reload keeps it.
+  const STATE_KEY = 'aide-webview-state' + location.search;
   const record = { posted: [], violations: [] };
   window.__aideHost = record;
   document.addEventListener('securitypolicyviolation', (event) => {
@@ -122,8 +123,10 @@ export async function launchChromium(context: Mocha.Context): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: LAUNCH_ARGS });
 }
 
-/** One chat view in its own browser context (fresh saved state), with the fake host installed. */
+/** One chat view in its own browser context, with the fake host installed. */
 export class ChatPage {
+  private run = 0;
+
   private constructor(
     readonly context: BrowserContext,
     readonly page: Page,
@@ -134,15 +137,24 @@ export class ChatPage {
     const context = await browser.newContext({ viewport: { width: 420, height: 800 } });
     const page = await context.newPage();
     await page.addInitScript({ content: FAKE_HOST_SCRIPT });
-    const chat = new ChatPage(context, page, server.url);
-    await chat.load();
-    return chat;
+    return new ChatPage(context, page, server.url);
   }
 
-  /** (Re)loads the page and waits until the bundle said `ready`. */
+  /** Loads the page and waits until the bundle said `ready`. */
   async load(): Promise<void> {
-    await this.page.goto(this.url);
+    await this.page.goto(`${this.url}?run=${this.run}`);
     await this.waitForPosted('ready');
+  }
+
+  /** A fresh view: no saved state, nothing posted but the new `ready`. */
+  async startOver(): Promise<void> {
+    this.run += 1;
+    await this.load();
+  }
+
+  /** The state the view last saved through `vscode.setState`, as JSON text ('' when none). */
+  savedState(): Promise<string> {
+    return this.page.evaluate(() => sessionStorage.getItem('aide-webview-state' + location.search) ?? '');
   }
 
   async reload(): Promise<void> {
@@ -216,28 +228,31 @@ export class ChatPage {
   }
 }
 
-/** Registers before/after hooks that build the bundle, start the server and launch the browser. */
-export function useChatEnvironment(): { browser: () => Browser; server: () => ChatServer } {
+/**
+ * Registers the hooks of a browser test file: build the bundle, start the server, launch the browser and
+ * open one chat page; before each test the page starts over with no saved state and an empty record.
+ */
+export function useChatPage(): () => ChatPage {
   let browser: Browser | undefined;
   let server: ChatServer | undefined;
+  let chat: ChatPage | undefined;
   before(async function () {
     this.timeout(60_000);
     browser = await launchChromium(this);
     buildWebviewBundle();
     server = await startChatServer();
+    chat = await ChatPage.open(browser, server);
+  });
+  beforeEach(async () => {
+    await chat?.startOver();
   });
   after(async () => {
+    await chat?.close();
     await browser?.close();
     await server?.close();
   });
-  return {
-    browser: () => {
-      if (!browser) throw new Error('browser not launched');
-      return browser;
-    },
-    server: () => {
-      if (!server) throw new Error('server not started');
-      return server;
-    },
+  return () => {
+    if (!chat) throw new Error('chat page not open');
+    return chat;
   };
 }

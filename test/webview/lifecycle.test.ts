@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HostMessage } from '../../extension/common/protocol';
-import { ChatPage, useChatEnvironment } from './harness';
+import { useChatPage, WAIT_MS, type ChatPage } from './harness';
 
 const INIT: HostMessage = {
   type: 'init',
@@ -19,14 +19,11 @@ const INIT: HostMessage = {
 };
 
 describe('chat webview: lifecycle', function () {
-  const env = useChatEnvironment();
+  const chatPage = useChatPage();
   let chat: ChatPage;
 
   beforeEach(async () => {
-    chat = await ChatPage.open(env.browser(), env.server());
-  });
-  afterEach(async () => {
-    await chat.close();
+    chat = chatPage();
   });
 
   it('posts exactly one ready message when it loads', async () => {
@@ -57,14 +54,13 @@ describe('chat webview: lifecycle', function () {
     await chat.waitForText('.turn.assistant .stats', '120 ms');
     await chat.page.locator('textarea#prompt').fill('half-written question');
     // The state is saved throttled; wait until the saved copy has the finished answer and the draft.
-    await chat.page.waitForFunction(
-      () => {
-        const saved = sessionStorage.getItem('aide-webview-state') ?? '';
-        return saved.includes('Also a *new* array.') && saved.includes('half-written question');
-      },
-      undefined,
-      { timeout: 5_000 },
-    );
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const saved = await chat.savedState();
+      if (saved.includes('Also a *new* array.') && saved.includes('half-written question')) break;
+      if (Date.now() > deadline) throw new Error(`state not saved in time: ${saved}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     await chat.reload();
     const posted = await chat.posted();

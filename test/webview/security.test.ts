@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HostMessage } from '../../extension/common/protocol';
-import { ChatPage, useChatEnvironment, WAIT_MS } from './harness';
+import { useChatPage, WAIT_MS, type ChatPage } from './harness';
 
 // Each payload tries to run `window.__pwned = true` in a different way.
 const HOSTILE_ANSWER = [
@@ -26,14 +26,11 @@ const HOSTILE_ANSWER = [
 ].join('\n');
 
 describe('chat webview: security', function () {
-  const env = useChatEnvironment();
+  const chatPage = useChatPage();
   let chat: ChatPage;
 
   beforeEach(async () => {
-    chat = await ChatPage.open(env.browser(), env.server());
-  });
-  afterEach(async () => {
-    await chat.close();
+    chat = chatPage();
   });
 
   async function streamAnswer(text: string, chunk: number): Promise<void> {

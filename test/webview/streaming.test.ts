@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HostMessage } from '../../extension/common/protocol';
-import { ChatPage, useChatEnvironment, WAIT_MS } from './harness';
+import { useChatPage, WAIT_MS, type ChatPage } from './harness';
 
 const start = (requestId: string, content = 'Explain this'): HostMessage => ({
   type: 'chat/start',
@@ -49,14 +49,11 @@ const RICH_ANSWER = [
 ].join('\n');
 
 describe('chat webview: streaming answers', function () {
-  const env = useChatEnvironment();
+  const chatPage = useChatPage();
   let chat: ChatPage;
 
   beforeEach(async () => {
-    chat = await ChatPage.open(env.browser(), env.server());
-  });
-  afterEach(async () => {
-    await chat.close();
+    chat = chatPage();
   });
 
   it('chat/start shows the question and an empty answer tied to the request', async () => {
