@@ -29,7 +29,7 @@ async function post(url: string, path: string, body: string | Buffer, headers: R
   const response = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', ...headers },
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
     signal: AbortSignal.timeout(10_000),
   });
   return { status: response.status, body: await response.text() };
