@@ -207,6 +207,21 @@ describe('security: hostile input against the relay', function () {
       assert.equal(rig.fake.requests.length, 0);
     });
 
+    it('sends no CORS grant: a browser page can neither preflight nor read a response', async () => {
+      const preflight = await fetch(`${rig.url}/api/chat`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+        signal: AbortSignal.timeout(5_000),
+      });
+      await preflight.text();
+      assert.ok(preflight.status >= 400, `preflight answered ${preflight.status}`);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+      const simple = await fetch(`${rig.url}/api/tags`, { headers: { Authorization: `Bearer ${TOKEN}`, Origin: 'https://evil.example' }, signal: AbortSignal.timeout(5_000) });
+      await simple.text();
+      assert.equal(simple.headers.get('access-control-allow-origin'), null);
+      assert.equal(simple.headers.get('access-control-allow-credentials'), null);
+    });
+
     it('ignores client-supplied Host, Origin and upstream credentials when forwarding', async () => {
       const { status } = await post(rig.url, '/api/chat', chatBody('headers', false), {
         Origin: 'https://evil.example',
