@@ -13,23 +13,15 @@ import { parseHostMessage } from './hostMessages';
 import { ModelPicker } from './modelPicker';
 import { parsePersistedState, ThrottledSaver, type PersistedState } from './persistence';
 import { Transcript } from './transcript';
-import { toHistoryTurn, type TurnState } from './turn';
+import { RequestTracker, newRequestId } from './requests';
+import { toHistoryTurn, withRetryableEnding } from './turn';
 import type { HostChannel } from './vscodeApi';
 
 const SAVE_INTERVAL_MS = 500;
 
-function newRequestId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
 export function startChatView(host: HostChannel): void {
   const transcript = new Transcript(required('messages', HTMLElement));
   let sessionId = '';
-  /** Sent by this view, no `chat/start` yet. */
-  const pending = new Set<string>();
-  /** Started, no terminal message yet. */
-  const active = new Set<string>();
 
   const saver = new ThrottledSaver(() => host.saveState(snapshot()), SAVE_INTERVAL_MS);
   const picker = new ModelPicker(required('model', HTMLSelectElement), (model) => host.post({ type: 'model/select', model }));
@@ -42,6 +34,7 @@ export function startChatView(host: HostChannel): void {
     { prompt: required('prompt', HTMLTextAreaElement), send: required('send', HTMLButtonElement), stop: required('stop', HTMLButtonElement) },
     { send, stop, draftChanged: () => saver.request() },
   );
+  const requests = new RequestTracker((busy) => composer.setBusy(busy));
 
   function snapshot(): PersistedState {
     return {
@@ -64,35 +57,20 @@ export function startChatView(host: HostChannel): void {
     history.setCurrent(sessionId);
   }
 
-  function updateBusy(): void {
-    composer.setBusy(pending.size + active.size > 0);
-  }
-
-  function send(text: string): boolean {
+  function send(text: string): void {
     const requestId = newRequestId();
     host.post({ type: 'chat/send', requestId, text, useSelection: chips.uses('selection'), useFile: chips.uses('file') });
-    pending.add(requestId);
-    updateBusy();
-    return true;
+    requests.sent(requestId);
   }
 
   function stop(): void {
-    for (const requestId of [...active, ...pending]) host.post({ type: 'chat/cancel', requestId });
-    // A send the host never started has no terminal message to wait for.
-    pending.clear();
-    updateBusy();
+    for (const requestId of requests.cancelAll()) host.post({ type: 'chat/cancel', requestId });
   }
 
   function retry(requestId: string): void {
     transcript.removeExchange(requestId);
     host.post({ type: 'chat/retry', requestId });
     saver.flush();
-  }
-
-  function finish(requestId: string): void {
-    pending.delete(requestId);
-    active.delete(requestId);
-    updateBusy();
   }
 
   function handle(message: HostMessage): void {
@@ -119,12 +97,9 @@ export function startChatView(host: HostChannel): void {
       case 'chat/start': {
         const { requestId } = message;
         if (transcript.assistant(requestId)) return;
-        // The host answers a send with its start; a send it answered under another id is settled too.
-        pending.clear();
-        active.add(requestId);
+        requests.started(requestId);
         transcript.append({ ...message.prompt, role: 'user', requestId });
         transcript.append({ role: 'assistant', content: '', model: message.model, requestId, phase: 'waiting' });
-        updateBusy();
         saver.request();
         return;
       }
@@ -147,7 +122,7 @@ export function startChatView(host: HostChannel): void {
         return;
       }
       case 'chat/done': {
-        finish(message.requestId);
+        requests.ended(message.requestId);
         const view = transcript.assistant(message.requestId);
         if (!view) return;
         delete view.turn.phase;
@@ -158,11 +133,11 @@ export function startChatView(host: HostChannel): void {
         return;
       }
       case 'chat/error': {
-        finish(message.requestId);
-        const view =
-          transcript.assistant(message.requestId) ??
-          // A request that failed before it started (no model, relay unreachable) still needs its message shown.
-          transcript.append({ role: 'assistant', content: '', requestId: message.requestId });
+        const neverStarted = requests.ended(message.requestId);
+        let view = transcript.assistant(message.requestId);
+        // A send that failed before the host started it still needs its message shown.
+        if (!view && neverStarted) view = transcript.append({ role: 'assistant', content: '', requestId: message.requestId });
+        if (!view) return;
         delete view.turn.phase;
         view.turn.error = message.message;
         view.turn.retryable = message.retryable;
@@ -214,7 +189,7 @@ export function startChatView(host: HostChannel): void {
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape' || event.isComposing) return;
     if (history.isOpen) history.setOpen(false);
-    else if (pending.size + active.size > 0) stop();
+    else if (requests.busy) stop();
   });
 
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -229,24 +204,6 @@ export function startChatView(host: HostChannel): void {
   history.setSessions([]);
   chips.setContext({});
   host.post({ type: 'ready' });
-}
-
-/**
- * A conversation that ends in a failed answer can be retried even after a reload, when the original
- * request id is gone: the host retries the session's trailing failed exchange for any id, so the
- * exchange gets a fresh one here.
- */
-function withRetryableEnding(turns: ChatTurn[]): TurnState[] {
-  const result: TurnState[] = turns.map((turn) => ({ ...turn }));
-  const answer = result[result.length - 1];
-  const question = result[result.length - 2];
-  if (answer?.role === 'assistant' && answer.error !== undefined && question?.role === 'user') {
-    const requestId = newRequestId();
-    answer.requestId = requestId;
-    answer.retryable = true;
-    question.requestId = requestId;
-  }
-  return result;
 }
 
 function flashLabel(button: HTMLButtonElement, text: string): void {

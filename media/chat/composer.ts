@@ -9,8 +9,7 @@ export interface ComposerElements {
 }
 
 export interface ComposerActions {
-  /** Returns false when the text could not be sent, so it stays in the input. */
-  send(text: string): boolean;
+  send(text: string): void;
   stop(): void;
   draftChanged(): void;
 }
@@ -66,11 +65,10 @@ export class Composer {
   private submit(): void {
     const text = this.elements.prompt.value;
     if (this.busy || text.trim() === '') return;
-    if (this.actions.send(text)) {
-      this.elements.prompt.value = '';
-      this.updateSendState();
-      this.actions.draftChanged();
-    }
+    this.actions.send(text);
+    this.elements.prompt.value = '';
+    this.updateSendState();
+    this.actions.draftChanged();
   }
 
   private updateSendState(): void {

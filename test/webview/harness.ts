@@ -20,6 +20,8 @@ export const WAIT_MS = 5_000;
 
 export interface PostedRecord {
   posted: WebviewMessage[];
+  /** How many times the view called `setState`. */
+  saves: number;
   violations: { directive: string; blocked: string }[];
 }
 
@@ -37,7 +39,7 @@ declare global {
 const FAKE_HOST_SCRIPT = `(() => {
   // Keyed by the page's query, so each test (a new ?run=) starts without state and a reload keeps it.
   const STATE_KEY = 'aide-webview-state' + location.search;
-  const record = { posted: [], violations: [] };
+  const record = { posted: [], saves: 0, violations: [] };
   window.__aideHost = record;
   document.addEventListener('securitypolicyviolation', (event) => {
     record.violations.push({ directive: event.violatedDirective, blocked: String(event.blockedURI) });
@@ -52,7 +54,7 @@ const FAKE_HOST_SCRIPT = `(() => {
         const saved = sessionStorage.getItem(STATE_KEY);
         return saved === null ? undefined : JSON.parse(saved);
       },
-      setState: (state) => { sessionStorage.setItem(STATE_KEY, JSON.stringify(state)); return state; },
+      setState: (state) => { record.saves += 1; sessionStorage.setItem(STATE_KEY, JSON.stringify(state)); return state; },
     });
   };
 })();`;

@@ -104,11 +104,14 @@ describe('chat webview: lifecycle', function () {
     assert.deepEqual((await chat.page.locator('.turn .body').allTextContents()).map((text) => text.trim()), ['first', 'fine']);
   });
 
-  it('ignores unknown and malformed host messages', async () => {
+  it('ignores unknown and malformed host messages, and messages for requests it never saw', async () => {
     await chat.hostRaw(
       { type: 'telemetry/unknown', text: 'x' },
       { type: 'chat/delta', text: 'no request id' },
       { type: 'chat/start', requestId: 'r9' },
+      // Well-formed, but for requests this view never saw (e.g. from before a New chat).
+      { type: 'chat/delta', requestId: 'unknown', text: 'ghost text' },
+      { type: 'chat/error', requestId: 'unknown', message: 'ghost error', retryable: true },
       'chat/start',
       null,
       42,
@@ -116,6 +119,7 @@ describe('chat webview: lifecycle', function () {
     await chat.host(INIT);
     await chat.waitForText('.turn .body', 'new array');
     assert.equal(await chat.page.locator('.turn').count(), 2);
+    assert.doesNotMatch((await chat.page.locator('#messages').textContent()) ?? '', /ghost/);
   });
 
   it('New chat posts chat/new and clears the view', async () => {

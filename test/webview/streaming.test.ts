@@ -210,6 +210,7 @@ describe('chat webview: streaming answers', function () {
       const earlier = document.querySelector('.turn.assistant[data-request-id="r0"] .body');
       const current = document.querySelector('.turn.assistant[data-request-id="r1"] .body');
       if (!earlier || !current) throw new Error('turns missing');
+      const savesBefore = window.__aideHost.saves;
       let currentBatches = 0;
       let earlierMutations = 0;
       new MutationObserver(() => currentBatches++).observe(current, { childList: true, subtree: true, characterData: true });
@@ -224,7 +225,7 @@ describe('chat webview: streaming answers', function () {
         if (Date.now() > deadline) throw new Error('the long answer never finished rendering');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      return { currentBatches, earlierMutations };
+      return { currentBatches, earlierMutations, saves: window.__aideHost.saves - savesBefore };
     });
 
     const paragraphs = await page.locator('.turn.assistant[data-request-id="r1"] .body > p').allTextContents();
@@ -236,5 +237,6 @@ describe('chat webview: streaming answers', function () {
     assert.deepEqual(words, Array.from({ length: 10_000 }, (_, i) => `w${i}`));
     assert.equal(observed.earlierMutations, 0, 'finished turns are not re-rendered');
     assert.ok(observed.currentBatches < 1_000, `the answer re-rendered ${observed.currentBatches} times for 10 000 deltas`);
+    assert.ok(observed.saves >= 1 && observed.saves < 100, `the state was saved ${observed.saves} times for 10 000 deltas`);
   });
 });
