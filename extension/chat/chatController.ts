@@ -59,6 +59,8 @@ export interface ChatControllerDeps {
   /** Reports a failure outside any answer (e.g. listing models), at most once per kind. */
   notifyError(key: string, message: string): void;
   newRequestId?: () => string;
+  /** How long the first token may take before `/api/ps` is asked whether the model is loading. */
+  loadingProbeAfterMs?: number;
 }
 
 interface ActiveRequest {
@@ -263,6 +265,7 @@ export class ChatController implements IDisposable {
         messages: buildChatMessages(previous, content, numCtx),
         numCtx,
         signal,
+        ...(this.deps.loadingProbeAfterMs !== undefined ? { loadingProbeAfterMs: this.deps.loadingProbeAfterMs } : {}),
         onDelta: (text) => {
           active.text += text;
           this.post({ type: 'chat/delta', requestId: active.requestId, text });

@@ -1,0 +1,103 @@
+/** Shared fixtures for the extension's unit tests: a chat controller wired to a fake Ollama, and bounded waits. */
+import { ChatController, type ChatControllerDeps } from '../../../extension/chat/chatController';
+import { ChatSessionStore } from '../../../extension/common/chatSessions';
+import { CHAT_SESSIONS_STATE_KEY } from '../../../extension/common/ids';
+import { ModelDirectory } from '../../../extension/common/modelDirectory';
+import type { HostMessage } from '../../../extension/common/protocol';
+import type { RelayEndpoint } from '../../../extension/common/relayClient';
+import { readSettings, type AideSettings } from '../../../extension/common/settings';
+import { FakeMemento } from '../../fakes/vscode/context';
+
+/** Polls `predicate` every 5 ms; rejects naming `what` after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export function settingsWith(values: Record<string, unknown>): AideSettings {
+  return readSettings({ get: (key) => values[key] });
+}
+
+export interface ControllerFixture {
+  controller: ChatController;
+  posted: HostMessage[];
+  memento: FakeMemento;
+  store: ChatSessionStore;
+  logs: string[];
+  activity: { begun: number; ended: number; failures: string[]; successes: number };
+  codeActions: Array<{ action: 'copy' | 'insert' | 'apply'; code: string }>;
+  notifications: string[];
+  endpoint: RelayEndpoint;
+  settings: { current: AideSettings };
+  /** Messages posted for one request id, in order. */
+  forRequest(requestId: string): HostMessage[];
+  /** The terminal message(s) (`chat/done` / `chat/error`) posted for a request. */
+  terminals(requestId: string): HostMessage[];
+}
+
+export function createControllerFixture(
+  url: string,
+  options: { token?: string; settings?: Record<string, unknown>; memento?: FakeMemento; deps?: Partial<ChatControllerDeps> } = {},
+): ControllerFixture {
+  const endpoint: RelayEndpoint = options.token ? { url, token: options.token } : { url };
+  const settings = { current: settingsWith(options.settings ?? {}) };
+  const memento = options.memento ?? new FakeMemento();
+  const store = new ChatSessionStore(memento, CHAT_SESSIONS_STATE_KEY);
+  const posted: HostMessage[] = [];
+  const logs: string[] = [];
+  const activity = { begun: 0, ended: 0, failures: [] as string[], successes: 0 };
+  const codeActions: ControllerFixture['codeActions'] = [];
+  const notifications: string[] = [];
+  let sequence = 0;
+  const controller = new ChatController({
+    endpoint: () => endpoint,
+    settings: () => settings.current,
+    store,
+    models: new ModelDirectory(() => endpoint, () => settings.current),
+    editor: { info: () => ({}), selection: () => undefined, file: () => undefined },
+    activity: {
+      begin: () => {
+        activity.begun += 1;
+        return () => {
+          activity.ended += 1;
+        };
+      },
+      failed: (message) => activity.failures.push(message),
+      succeeded: () => {
+        activity.successes += 1;
+      },
+    },
+    log: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
+    codeActions: {
+      copy: async (code) => void codeActions.push({ action: 'copy', code }),
+      insert: async (code) => void codeActions.push({ action: 'insert', code }),
+      apply: async (code) => void codeActions.push({ action: 'apply', code }),
+    },
+    selectChatModel: async (model) => {
+      settings.current = { ...settings.current, chatModel: model };
+    },
+    showLogs: () => logs.push('show logs'),
+    notifyError: (_key, message) => notifications.push(message),
+    newRequestId: () => `host-${++sequence}`,
+    ...options.deps,
+  });
+  controller.attach((message) => posted.push(message));
+  const forRequest = (requestId: string): HostMessage[] => posted.filter((m) => 'requestId' in m && m.requestId === requestId);
+  return {
+    controller,
+    posted,
+    memento,
+    store,
+    logs,
+    activity,
+    codeActions,
+    notifications,
+    endpoint,
+    settings,
+    forRequest,
+    terminals: (requestId) => forRequest(requestId).filter((m) => m.type === 'chat/done' || m.type === 'chat/error'),
+  };
+}
