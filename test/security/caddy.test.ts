@@ -14,7 +14,7 @@ import { startRelay } from '../../server/relay';
 import { fakeReplyText, type FakeOllama, isAdminPath, startFakeOllama } from '../fakes/fakeOllama';
 import { type CertSet, makeCerts } from './helpers/certs';
 import { requireCaddy, type RunningCaddy, startCaddy } from './helpers/caddy';
-import { CHAT_MODEL, errorText, LogSink, TOKEN } from './helpers/relayRig';
+import { CHAT_MODEL, errorText, forwarded, LogSink, TOKEN } from './helpers/relayRig';
 
 interface EdgeResponse {
   status: number;
@@ -97,6 +97,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
       RELAY_TOKENS: `edge-test:${TOKEN}`,
       RELAY_DATA_DIR: join(workDir, 'relay-data'),
       UPSTREAM_CONNECT_TIMEOUT_MS: '5000',
+      UPSTREAM_PROBE_INTERVAL_MS: '3600000',
       LOG_LEVEL: 'debug',
       ...extra,
     };
@@ -141,7 +142,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
     assert.equal(status, 502, error);
     assert.match(error, /TLS/);
     assert.match(error, /client certificate|OLLAMA_CA_FILE/);
-    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(forwarded(fake), []);
   });
 
   it('answers 502 with a TLS message when the relay trusts a different CA', async () => {
@@ -150,7 +151,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
     assert.equal(status, 502, error);
     assert.match(error, /TLS/);
     assert.match(error, /OLLAMA_CA_FILE/);
-    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(forwarded(fake), []);
   });
 
   it('answers 502 with a TLS message when the private CA is not trusted at all', async () => {
@@ -158,7 +159,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
     const { status, error } = await tagsThrough(relayUrl);
     assert.equal(status, 502, error);
     assert.match(error, /TLS/);
-    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(forwarded(fake), []);
   });
 
   it('answers 502 with a TLS message when the client certificate comes from another CA', async () => {
@@ -166,7 +167,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
     const { status, error } = await tagsThrough(relayUrl);
     assert.equal(status, 502, error);
     assert.match(error, /TLS/);
-    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(forwarded(fake), []);
   });
 
   it('refuses a direct TLS handshake without a client certificate', async () => {
@@ -174,7 +175,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
       assert.match(`${error.code ?? ''} ${error.message}`, /certificate|ECONNRESET|alert/i);
       return true;
     });
-    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(forwarded(fake), []);
   });
 
   it('answers admin routes 403 at the edge, however the path is spelled, and Ollama never sees them', async () => {
@@ -201,7 +202,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
       assert.equal(status, 404, `${path}: ${body}`);
     }
     assert.deepEqual(
-      fake.requests.map((r) => r.path),
+      forwarded(fake).map((r) => r.path),
       ['/api/version'],
     );
   });
@@ -257,6 +258,7 @@ describe('security: bearer-token edge (EDGE_TOKEN, no client certificate)', func
         OLLAMA_API_KEY: apiKey,
         RELAY_TOKENS: `edge-test:${TOKEN}`,
         RELAY_DATA_DIR: join(workDir, 'relay-data'),
+        UPSTREAM_PROBE_INTERVAL_MS: '3600000',
         LOG_LEVEL: 'debug',
       }),
       { logStream: relayLogs },
@@ -281,7 +283,7 @@ describe('security: bearer-token edge (EDGE_TOKEN, no client certificate)', func
     const relayUrl = await relayWithKey(undefined);
     const response = await fetch(`${relayUrl}/api/tags`, { headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(10_000) });
     const body = await response.text();
-    assert.equal(fake.requests.length, 0);
+    assert.deepEqual(forwarded(fake), []);
     // Ollama itself never answers 401: a 401 from upstream means the relay's own OLLAMA_API_KEY was refused
     // by the edge. Passed on as 401 it would tell the editor that its (valid) relay token is wrong.
     assert.equal(response.status, 502, `expected 502 for a refused upstream credential, got ${response.status} ${body}`);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { assertServesChat, CHAT_MODEL, chatBody, errorText, type SecurityRig, startSecurityRig, TOKEN } from './helpers/relayRig';
+import { assertServesChat, CHAT_MODEL, chatBody, errorText, forwarded, requestLines, type SecurityRig, startSecurityRig, TOKEN } from './helpers/relayRig';
 import { sleep, waitUntil } from './helpers/processes';
 import { statusesIn, wireExchange } from './helpers/wire';
 
@@ -86,7 +86,19 @@ describe('security: hostile input against the relay', function () {
     await rig?.close();
   });
 
-  beforeEach(() => rig.fake.reset());
+  /** Length of the tap's record when the current test started. */
+  let mark = 0;
+  const sentLines = (): string[] => requestLines(rig.tap.sent().slice(mark));
+  /** Nothing of this test's traffic left the relay toward Ollama, not even a partial request. */
+  const assertNothingForwarded = (): void => {
+    assert.deepEqual(sentLines(), [], 'the relay sent a request upstream');
+    assert.deepEqual(forwarded(rig.fake).map((r) => `${r.method} ${r.path}`), []);
+  };
+
+  beforeEach(() => {
+    rig.fake.reset();
+    mark = rig.tap.sent().length;
+  });
 
   afterEach(async function () {
     // Whatever the attack, the relay keeps serving ordinary editors.
@@ -99,7 +111,7 @@ describe('security: hostile input against the relay', function () {
       const result = await wireExchange(rig.port, [head, '{"model":"'], { timeoutMs: 5_000, responses: 1 });
       assert.deepEqual(result.statuses, [413], result.text);
       assert.match(result.text, /MAX_BODY_BYTES/);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('answers 413 to a chunked body that grows past MAX_BODY_BYTES', async () => {
@@ -109,7 +121,7 @@ describe('security: hostile input against the relay', function () {
       pieces.push(Buffer.from('0\r\n\r\n'));
       const result = await wireExchange(rig.port, pieces, { timeoutMs: 5_000, responses: 1, gapMs: 5 });
       assert.deepEqual(result.statuses, [413], result.text);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('answers 413 through fetch too (the OpenAI dialect on /v1)', async () => {
@@ -122,13 +134,13 @@ describe('security: hostile input against the relay', function () {
     it('answers 400 to 100 000 unclosed "[" without a crash', async () => {
       const { status, body } = await post(rig.url, '/api/chat', '['.repeat(100_000));
       assert.equal(status, 400, body);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('answers 400 to a 100 000-deep (closed) JSON array as the body', async () => {
       const { status, body } = await post(rig.url, '/api/generate', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
       assert.equal(status, 400, body);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     const deepObject = `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`;
@@ -155,13 +167,13 @@ describe('security: hostile input against the relay', function () {
       const payload = Buffer.concat([Buffer.from(`{"model":"${CHAT_MODEL}","messages":[{"role":"user","content":"bad `), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from('"}]}')]);
       const { status, body } = await post(rig.url, '/api/chat', payload);
       assert.equal(status, 400, `expected 400, got ${status}: ${body.slice(0, 200)}`);
-      assert.equal(rig.fake.requests.length, 0, 'invalid UTF-8 must not be passed to Ollama');
+      assert.deepEqual(sentLines(), [], 'invalid UTF-8 must not be passed to Ollama');
     });
 
     it('answers 400 to a body that is not JSON at all, and to an empty one', async () => {
       assert.equal((await post(rig.url, '/api/chat', '\u0000\u0001binary')).status, 400);
       assert.equal((await post(rig.url, '/api/generate', '')).status, 400);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
   });
 
@@ -169,25 +181,26 @@ describe('security: hostile input against the relay', function () {
     it('refuses a bare CR inside a header value (400 or closed)', async () => {
       const result = await wireExchange(rig.port, request('POST', '/api/chat', chatBody('cr', false), 'X-Note: a\rInjected: yes\r\n'), { timeoutMs: 5_000 });
       assert.ok(result.statuses.every((s) => s === 400) && (result.statuses.length > 0 || result.closedByPeer), result.text);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('refuses a NUL byte inside a header value (400 or closed)', async () => {
       const result = await wireExchange(rig.port, request('GET', '/api/tags', '', 'X-Note: a\u0000b\r\n'), { timeoutMs: 5_000 });
       assert.ok(result.statuses.every((s) => s === 400) && (result.statuses.length > 0 || result.closedByPeer), result.text);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('refuses an obsolete folded header line (400 or closed)', async () => {
       const result = await wireExchange(rig.port, request('GET', '/api/tags', '', 'X-Note: a\r\n Injected: folded\r\n'), { timeoutMs: 5_000 });
       assert.ok(result.statuses.every((s) => s === 400) && (result.statuses.length > 0 || result.closedByPeer), result.text);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('never lets a LF in a header value reach Ollama as a header of its own', async () => {
       const result = await wireExchange(rig.port, request('GET', '/api/tags', '', 'X-Note: a\nX-Injected: yes\r\n'), { timeoutMs: 5_000 });
       assert.ok(result.statuses.length > 0 || result.closedByPeer, 'the relay answered or closed');
       for (const seen of rig.fake.requests) assert.equal(seen.headers['x-injected'], undefined);
+      assert.doesNotMatch(rig.tap.sent().slice(mark), /X-Injected/i);
     });
 
     it('never echoes a client X-Request-Id that carries control characters or is oversized', async () => {
@@ -204,7 +217,7 @@ describe('security: hostile input against the relay', function () {
       const result = await wireExchange(rig.port, `GET /api/tags HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${'A'.repeat(64 * 1024)}\r\n\r\n`, { timeoutMs: 5_000 });
       const status = result.statuses[0];
       assert.ok(status === undefined ? result.closedByPeer : status === 431 || status === 400, result.text.slice(0, 200));
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
 
     it('sends no CORS grant: a browser page can neither preflight nor read a response', async () => {
@@ -236,7 +249,7 @@ describe('security: hostile input against the relay', function () {
       assert.equal(seen.headers.cookie, undefined);
       assert.equal(seen.headers.authorization, undefined);
       assert.equal(seen.headers['x-forwarded-host'], undefined);
-      assert.equal(seen.headers.host, new URL(rig.fake.url).host);
+      assert.equal(seen.headers.host, new URL(rig.tap.url).host, 'Host is the upstream\'s own');
     });
   });
 
@@ -272,14 +285,14 @@ describe('security: hostile input against the relay', function () {
         // 403 (admin route), 404 (no such route), 405 (a GET-only route) or 400 (malformed target) are all refusals.
         assert.ok([400, 403, 404, 405].includes(result.statuses[0] ?? 0), `${path}: ${result.text}`);
         assert.equal(rig.fake.stats.adminRequests, 0);
-        for (const seen of rig.fake.requests) assert.ok(!/pull|push|create|copy|delete|blobs|experimental/.test(seen.path), `Ollama saw ${seen.method} ${seen.path}`);
+        for (const line of sentLines()) assert.ok(!/pull|push|create|copy|delete|blobs|experimental/.test(line), `sent upstream: ${line}`);
       });
     }
 
     it('answers DELETE /api/delete with 403', async () => {
       const result = await wireExchange(rig.port, request('DELETE', '/api/delete', '{"model":"llama3.2:1b"}'), { timeoutMs: 5_000, responses: 1 });
       assert.deepEqual(result.statuses, [403], result.text);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
     });
   });
 
@@ -296,7 +309,7 @@ describe('security: hostile input against the relay', function () {
       assert.ok(result.statuses.every((s) => s === 408 || s === 400), result.text);
       assert.deepEqual(failed, []);
       assert.ok(ok >= 3, `the polite client was served only ${ok} times`);
-      assert.deepEqual(rig.fake.requestsTo('/api/chat'), []);
+      assert.ok(!sentLines().includes('POST /api/chat'), 'the slow request reached Ollama');
     });
 
     it('forwards nothing while a body trickles in, serves others meanwhile, and answers once it is complete', async () => {
@@ -306,16 +319,21 @@ describe('security: hostile input against the relay', function () {
       const slices: Buffer[] = [head];
       const step = Math.ceil(body.length / 12);
       for (let i = 0; i < body.length; i += step) slices.push(body.subarray(i, i + step));
+      // Set synchronously just before the last slice is written, so the relay cannot have read it yet.
+      let lastSliceWritten = false;
       let chatSeenBeforeEnd = false;
       const watcher = setInterval(() => {
-        if (rig.fake.requestsTo('/api/chat').length > 0 && !finished) chatSeenBeforeEnd = true;
-      }, 20);
-      let finished = false;
-      const sending = wireExchange(rig.port, slices, { timeoutMs: 10_000, gapMs: 120, responses: 1 });
-      // The last slice is written after ~12 gaps; the relay may only contact Ollama after it.
-      await sleep(120 * (slices.length - 1) - 60);
-      finished = true;
-      const result = await sending;
+        if (sentLines().includes('POST /api/chat') && !lastSliceWritten) chatSeenBeforeEnd = true;
+      }, 10);
+      const result = await wireExchange(rig.port, slices, {
+        timeoutMs: 10_000,
+        gapMs: 120,
+        responses: 1,
+        onWrite: (index) => {
+          if (sentLines().includes('POST /api/chat')) chatSeenBeforeEnd = true;
+          if (index === slices.length - 1) lastSliceWritten = true;
+        },
+      });
       clearInterval(watcher);
       const { ok, failed } = await polite.stop();
       assert.deepEqual(result.statuses, [200], result.text);
@@ -393,7 +411,7 @@ describe('security: hostile input against the relay', function () {
         const result = await wireExchange(rig.port, payload, { timeoutMs: 5_000 });
         assert.ok(result.statuses.length > 0 || result.closedByPeer, 'the relay answered or closed');
         assert.ok(result.statuses.every((s) => s === 400), `expected only 400s, got ${statusesIn(result.text).join(',')}: ${result.text.slice(0, 300)}`);
-        assert.equal(rig.fake.requests.length, 0, `Ollama saw: ${rig.fake.requests.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+        assertNothingForwarded();
         assert.equal(rig.fake.stats.adminRequests, 0);
       });
     }
@@ -403,10 +421,7 @@ describe('security: hostile input against the relay', function () {
       const second = `POST /api/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`;
       const result = await wireExchange(rig.port, first + second, { timeoutMs: 5_000 });
       assert.deepEqual(result.statuses, [200, 403], result.text.slice(0, 500));
-      assert.deepEqual(
-        rig.fake.requests.map((r) => r.path),
-        ['/api/chat'],
-      );
+      assert.deepEqual(sentLines(), ['POST /api/chat']);
     });
   });
 
@@ -438,7 +453,7 @@ describe('security: hostile input against the relay', function () {
       }
       const grown = process.memoryUsage().rss - before;
       assert.deepEqual([...statuses.entries()], [[401, total]]);
-      assert.equal(rig.fake.requests.length, 0);
+      assertNothingForwarded();
       // Generous bound: 4 000 refused requests must not cost anywhere near this much.
       assert.ok(grown < 200 * 1024 * 1024, `rss grew by ${Math.round(grown / 1024 / 1024)} MiB`);
       assert.ok(!rig.logs.text.includes(wrong(0)) && !rig.logs.text.includes(wrong(total - 1)), 'a presented token was logged');

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../../server/config';
 import { startRelay } from '../../../server/relay';
-import { type FakeOllama, startFakeOllama } from '../../fakes/fakeOllama';
+import { type FakeOllama, type RecordedRequest, startFakeOllama } from '../../fakes/fakeOllama';
+import { startTap, type Tap } from './tap';
 
 export const TOKEN = 'sec-suite-token-7f3a9c';
 export const CHAT_MODEL = 'llama3.2:1b';
@@ -28,6 +29,8 @@ export class LogSink extends Writable {
 
 export interface SecurityRig {
   fake: FakeOllama;
+  /** Sits between the relay and the fake: every byte the relay sent toward Ollama. */
+  tap: Tap;
   url: string;
   port: number;
   logs: LogSink;
@@ -39,35 +42,56 @@ export type Env = Record<string, string | undefined>;
 /** A fake Ollama and a relay in front of it; `env` adds to or overrides the relay's environment. */
 export async function startSecurityRig(env: Env = {}): Promise<SecurityRig> {
   const fake = await startFakeOllama();
+  const tap = await startTap(Number(new URL(fake.url).port));
   const dataDir = mkdtempSync(join(tmpdir(), 'aide-sec-relay-'));
   const logs = new LogSink();
   try {
     const config = loadConfig({
       PORT: '0',
       HOST: '127.0.0.1',
-      OLLAMA_HOST: fake.url,
+      OLLAMA_HOST: tap.url,
       RELAY_TOKENS: `security:${TOKEN}`,
       RELAY_DATA_DIR: dataDir,
       LOG_LEVEL: 'debug',
+      // The relay probes its upstreams (GET /api/ps) on its own; keep that out of the way of the counts.
+      UPSTREAM_PROBE_INTERVAL_MS: '3600000',
       ...env,
     });
     const relay = await startRelay(config, { logStream: logs });
     return {
       fake,
+      tap,
       url: relay.url,
       port: relay.port,
       logs,
       async close() {
         await relay.close();
+        await tap.close();
         await fake.close();
         rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
+    await tap.close();
     await fake.close();
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The relay's own health probe, which is not something an editor asked for. */
+function isProbe(method: string, path: string): boolean {
+  return method === 'GET' && path === '/api/ps';
+}
+
+/** Requests that reached Ollama on an editor's behalf (the relay's own probes left out). */
+export function forwarded(fake: FakeOllama): RecordedRequest[] {
+  return fake.requests.filter((r) => !isProbe(r.method, r.path));
+}
+
+/** Request lines (`METHOD /path`) in bytes the relay sent upstream, probes left out; partial requests count. */
+export function requestLines(sent: string): string[] {
+  return [...sent.matchAll(/^([A-Z]+) (\S+) HTTP\/1\.[01]\r?$/gm)].map((m) => `${m[1]} ${m[2]}`).filter((line) => !isProbe(line.split(' ')[0]!, line.split(' ')[1]!));
 }
 
 export function chatBody(content: string, stream = true): string {

@@ -25,7 +25,11 @@ export function statusesIn(text: string): number[] {
 }
 
 /** Sends `payload` (all at once, or piece by piece with `gapMs` between pieces) and collects the answer. */
-export function wireExchange(port: number, payload: string | Buffer | ReadonlyArray<string | Buffer>, options: WireOptions & { gapMs?: number } = {}): Promise<WireResult> {
+export function wireExchange(
+  port: number,
+  payload: string | Buffer | ReadonlyArray<string | Buffer>,
+  options: WireOptions & { gapMs?: number; onWrite?: (index: number) => void } = {},
+): Promise<WireResult> {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const pieces = Array.isArray(payload) ? payload : [payload];
   return new Promise((resolve) => {
@@ -54,8 +58,9 @@ export function wireExchange(port: number, payload: string | Buffer | ReadonlyAr
     socket.on('error', () => finish(true));
     socket.once('connect', () => {
       void (async () => {
-        for (const piece of pieces) {
+        for (const [index, piece] of pieces.entries()) {
           if (settled || socket.destroyed) return;
+          options.onWrite?.(index);
           socket.write(typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece);
           if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
         }
