@@ -68,6 +68,7 @@ describe('chat view', () => {
     assert.equal(clipboard.trim(), CODE);
 
     await block.locator('button[data-action="insert"]').click();
+    await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'return a + b' }).first().waitFor({ timeout: 10_000 });
     await runCommand(page, 'File: Save');
     const saved = await waitUntil(
       () => {

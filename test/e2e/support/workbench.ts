@@ -25,21 +25,44 @@ export function quickInput(page: Page): Locator {
   return page.locator('.quick-input-widget input').first();
 }
 
+/**
+ * Keys pressed while a webview (the chat view) has focus stay inside its iframe, so the palette
+ * shortcut would never reach the workbench. Moving focus out of the iframe fixes that without
+ * pressing Escape, which would also clear the editor's selection.
+ */
+async function focusWorkbench(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && active.tagName === 'IFRAME') active.blur();
+  });
+}
+
 /** Runs a palette command by its full label, e.g. `AIDE: Set Relay Token`. */
 export async function runCommand(page: Page, label: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = quickInput(page);
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(`>${label}`);
-  // The row's aria-label is the command label, which avoids matching a longer command by prefix.
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  // Pick the row whose label is exactly the command: Enter would take the top row, which can be a
+  // longer command that merely contains the text (e.g. "File: Save As…" or a recently used one).
+  const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+  // The palette closes when something else takes focus (an editor the extension reveals, a
+  // notification), so a lost palette is opened again, a bounded number of times.
+  for (let attempt = 1; ; attempt += 1) {
+    await focusWorkbench(page);
+    await page.keyboard.press('F1');
+    const input = quickInput(page);
+    try {
+      await input.waitFor({ timeout: 5000 });
+      await input.fill(`>${label}`, { timeout: 5000 });
+      await row.click({ timeout: 5000 });
+      return;
+    } catch (error: unknown) {
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 /** Opens a workspace file through Quick Open and puts the cursor in its editor. */
 export async function openFile(page: Page, name: string): Promise<Locator> {
-  await page.keyboard.press('Escape');
+  await focusWorkbench(page);
   await page.keyboard.press('Control+P');
   const input = quickInput(page);
   await input.waitFor({ timeout: 10_000 });
@@ -81,6 +104,17 @@ export async function openChatView(page: Page): Promise<FrameLocator> {
 
 export function chatFrame(page: Page): FrameLocator {
   return page.frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"]`).frameLocator('#active-frame');
+}
+
+/**
+ * The inline ghost text of the active editor. With syntax highlighting on, Monaco splits it into one
+ * `.ghost-text-decoration` span per token, so the parts are joined in document order.
+ */
+export async function ghostText(page: Page): Promise<string> {
+  const parts = await page
+    .locator('.editor-instance .monaco-editor .view-lines .ghost-text-decoration')
+    .evaluateAll((spans) => spans.map((span) => span.textContent ?? ''));
+  return editorText(parts.join(''));
 }
 
 /** Monaco renders spaces as U+00A0. */
