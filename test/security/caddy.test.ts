@@ -278,6 +278,15 @@ describe('security: bearer-token edge (EDGE_TOKEN, no client certificate)', func
     assert.ok(!caddy.logs().includes(EDGE_TOKEN));
   });
 
+  it('answers 401 to a wrong token and 403 to admin routes even with the right one', async () => {
+    fake.reset();
+    assert.equal((await edgeRequest(caddy, certs, '/api/tags', { clientCert: false, headers: { Authorization: 'Bearer wrong-key' } })).status, 401);
+    assert.equal((await edgeRequest(caddy, certs, '/api/tags', { clientCert: false })).status, 401);
+    const admin = await edgeRequest(caddy, certs, '/api/pull', { clientCert: false, body: '{}', headers: { Authorization: `Bearer ${EDGE_TOKEN}` } });
+    assert.equal(admin.status, 403, 'the right token does not open the admin routes');
+    assert.deepEqual(forwarded(fake), []);
+  });
+
   it('keeps a relay without the key out, and tells the editor it is the upstream credential, not its token (502)', async () => {
     fake.reset();
     const relayUrl = await relayWithKey(undefined);
@@ -289,6 +298,39 @@ describe('security: bearer-token edge (EDGE_TOKEN, no client certificate)', func
     assert.equal(response.status, 502, `expected 502 for a refused upstream credential, got ${response.status} ${body}`);
     const direct = await edgeRequest(caddy, certs, '/api/tags', { clientCert: false, headers: { Authorization: 'Bearer wrong-key' } });
     assert.equal(direct.status, 401);
+  });
+});
+
+describe('security: an edge with neither client certificates nor a token stays closed', function () {
+  this.timeout(30_000);
+  let workDir = '';
+  let certs: CertSet;
+  let fake: FakeOllama;
+  let caddy: RunningCaddy;
+
+  before(async function () {
+    requireCaddy(this);
+    workDir = mkdtempSync(join(tmpdir(), 'aide-sec-edge-closed-'));
+    certs = makeCerts(join(workDir, 'pki'));
+    fake = await startFakeOllama();
+    caddy = await startCaddy({
+      stateDir: join(workDir, 'caddy'),
+      env: { OLLAMA_UPSTREAM: new URL(fake.url).host, TLS_CERT_FILE: certs.serverCert, TLS_KEY_FILE: certs.serverKey, EDGE_MTLS: 'off' },
+    });
+  });
+
+  after(async () => {
+    await caddy?.close();
+    await fake?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('answers every request 403 (EDGE_MTLS=off without EDGE_TOKEN is a mistake, not an open door)', async () => {
+    for (const path of ['/api/version', '/api/tags', '/api/chat']) {
+      const { status } = await edgeRequest(caddy, certs, path, { clientCert: false, headers: { Authorization: 'Bearer anything-at-all' } });
+      assert.equal(status, 403, path);
+    }
+    assert.deepEqual(fake.requests, []);
   });
 });
 
