@@ -172,7 +172,10 @@ describe('chat controller against a fake Ollama', () => {
         { type: 'chat/error', requestId: 'r1', message: 'Wrong or missing relay token — run AIDE: Set Relay Token', retryable: false },
       ]);
     } finally {
-      await new Promise((resolve) => relay.close(resolve));
+      await new Promise((resolve) => {
+        relay.close(resolve);
+        relay.closeAllConnections();
+      });
     }
   });
 

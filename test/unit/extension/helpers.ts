@@ -101,3 +101,63 @@ export function createControllerFixture(
     terminals: (requestId) => forRequest(requestId).filter((m) => m.type === 'chat/done' || m.type === 'chat/error'),
   };
 }
+
+export interface ScriptedOllama {
+  url: string;
+  /** The parsed bodies of every `/api/chat` request. */
+  chats: unknown[];
+  /** What the next `/api/chat` answers, streamed in small NDJSON chunks. */
+  answer: string;
+  /** Pause between chunks, to let a test stop an answer midway. */
+  chunkDelayMs: number;
+  /** `/api/chat` requests whose client closed the connection before the answer was complete. */
+  abortedChats: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A tiny Ollama that answers `/api/chat` with a scripted text (the shared fake echoes its input, which
+ * cannot stand for a model's edit), plus the metadata routes the extension asks first.
+ */
+export async function startScriptedOllama(answer: string, model = 'llama3.2:1b'): Promise<ScriptedOllama> {
+  const { createServer } = await import('node:http');
+  const state: ScriptedOllama = { url: '', chats: [], answer, chunkDelayMs: 0, abortedChats: 0, close: () => Promise.resolve() };
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    req.on('end', async () => {
+      const json = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      };
+      if (req.url === '/api/tags') return json(200, { models: [{ name: model, model, details: { family: 'llama' } }] });
+      if (req.url === '/api/ps') return json(200, { models: [{ name: model, model }] });
+      if (req.url === '/api/show') return json(200, { capabilities: ['completion'], model_info: { 'general.architecture': 'llama', 'llama.context_length': 8192 } });
+      if (req.url !== '/api/chat') return json(404, { error: 'not found' });
+      state.chats.push(JSON.parse(raw));
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      let finished = false;
+      res.on('close', () => {
+        if (!finished) state.abortedChats += 1;
+      });
+      const text = state.answer;
+      for (let i = 0; i < text.length && !res.destroyed; i += 7) {
+        res.write(`${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text.slice(i, i + 7) }, done: false })}\n`);
+        if (state.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, state.chunkDelayMs));
+      }
+      if (res.destroyed) return;
+      finished = true;
+      res.end(`${JSON.stringify({ model, message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 10, eval_count: 5, eval_duration: 5e7 })}\n`);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const address = server.address();
+  if (address === null || typeof address !== 'object') throw new Error('no TCP address');
+  state.url = `http://127.0.0.1:${address.port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return state;
+}
