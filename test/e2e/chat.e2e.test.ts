@@ -116,6 +116,9 @@ describe('chat view', () => {
 
   scenario(environment, 'AIDE: Explain Selection streams an explanation of the selected code into the chat view', async ({ page, fake }) => {
     await fake.reset();
+    const before = await openChatView(page);
+    await before.locator('button#new-chat').click();
+    await before.locator('#messages .turn').first().waitFor({ state: 'detached', timeout: 5000 });
     await openFile(page, 'explain.py');
     await page.keyboard.press('Control+A');
     await runCommand(page, 'AIDE: Explain Selection');
