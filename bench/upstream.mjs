@@ -114,14 +114,15 @@ function generate(kind, body, res) {
   const tail = kind === 'chat' ? '},"done":false}\n' : ',"done":false}\n';
 
   const finish = () => {
-    const elapsed = Number(process.hrtime.bigint() - started);
+    // Nanoseconds, as Ollama reports them; load and prompt evaluation are fixed, evaluation is measured.
+    const evalDuration = Math.max(1, Number(process.hrtime.bigint() - started));
     const counters = {
-      total_duration: elapsed,
+      total_duration: 1_234_567 + 2_345_678 + evalDuration,
       load_duration: 1_234_567,
       prompt_eval_count: 12,
       prompt_eval_duration: 2_345_678,
       eval_count: produced,
-      eval_duration: Math.max(1, elapsed - 3_000_000),
+      eval_duration: evalDuration,
     };
     const base = { model: JSON.parse(model), created_at: new Date().toISOString() };
     const content = streaming ? '' : whole.map((word) => JSON.parse(word)).join('');

@@ -92,7 +92,7 @@ export function concurrentTable(rows, config) {
 export function throughputTable(rows, config) {
   const direct = row(rows, 'direct');
   return [
-    `${config.streams} concurrent streams of ${config.tokens} tokens at full speed, ${config.runs} runs; medians over runs. CPU = user + system time of the proxy process (/proc/<pid>/stat, all threads) over the run, per 1 000 tokens the upstream produced.`,
+    `${config.streams} concurrent streams of ${config.tokens} tokens at full speed, ${config.runs} runs; medians over runs. CPU = time the proxy process spent on a CPU over the run (all of its threads, from /proc/<pid>/task/*/schedstat), per 1 000 tokens the upstream produced.`,
     '',
     table(
       ['target', 'tokens/s', '× direct', 'proxy CPU ms / 1k tokens', 'CPU × pipe', 'upstream CPU ms / 1k tokens'],
@@ -262,11 +262,23 @@ larger TCP reads on the way, equally for every target.
 
 ${abortTable(run.results.s4, config.s4)}
 
+## Running it
+
+\`\`\`
+npm run bench                  # everything (a few minutes), rewrites this file
+node bench/run.mjs --quick     # smoke-sized run of the same code paths; add --write to rewrite this file
+node bench/run.mjs --no-write  # full run, print only
+node bench/run.mjs --strict    # exit 1 when a target is missed (a broken stream always exits 1)
+\`\`\`
+
 ## Finding hot spots
 
-\`node bench/profile.mjs [--route native|openai|both] [--runs N] [--top N]\` runs scenario 3 against a
-relay started under \`node --cpu-prof\` (one relay process per route), then prints the functions with
-the most self time, mapped through \`dist/server.js.map\` to \`server/*.ts\` lines, and the self time per
-file. The \`.cpuprofile\` files are kept for Chrome DevTools or speedscope when \`--keep\` is given.
+\`node bench/profile.mjs [--route native|openai|both] [--workload stream|requests] [--runs N] [--top N] [--keep]\`
+runs scenario 3 (\`stream\`, the default) or scenario 1's short sequential requests (\`requests\`, where
+time-to-first-token overhead comes from) against a relay started under \`node --cpu-prof\`, one relay
+process per route, then prints the functions with the most self time, mapped through
+\`dist/server.js.map\` to \`server/*.ts\` lines, and the self time per file or npm package. \`--keep\`
+leaves the \`.cpuprofile\` files for Chrome DevTools or speedscope. Self time in \`writev\` is the kernel
+sending on loopback (one call per forwarded chunk, as for the pipe proxy), not relay code.
 `;
 }

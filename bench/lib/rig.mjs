@@ -89,7 +89,7 @@ export function relayTargets(relay, token) {
   ];
 }
 
-/** @param {{ logDir: string }} options @returns {Promise<Rig>} */
+/** @param {{ logDir: string, relayNodeArgs?: string[] }} options @returns {Promise<Rig>} */
 export async function startRig(options) {
   /** @type {Service[]} */
   const started = [];
@@ -99,7 +99,7 @@ export async function startRig(options) {
     const pipe = await startService({ name: 'pipe', script: path.join(REPO_ROOT, 'bench', 'pipeProxy.mjs'), env: { UPSTREAM_URL: upstream.url }, readyPath: '/', logDir: options.logDir });
     started.push(pipe);
     const token = randomBytes(24).toString('base64url');
-    const relay = await startRelay({ upstreamUrl: upstream.url, token, logDir: options.logDir });
+    const relay = await startRelay({ upstreamUrl: upstream.url, token, logDir: options.logDir, nodeArgs: options.relayNodeArgs });
     started.push(relay);
     const targets = [
       makeTarget({ name: 'direct', label: 'direct to upstream', url: upstream.url, path: '/api/chat', framing: 'ndjson' }),
