@@ -83,3 +83,14 @@ export function openAiCodeFor(status: number): string | null {
       return null;
   }
 }
+
+/**
+ * Ollama itself never answers 401, so a 401 means whatever guards the host (Caddy, a proxy) refused the
+ * relay's own credentials: that is a 502 with words for the operator, not a wrong editor token.
+ */
+export function translateUpstreamStatus(status: number, message: string): RelayError {
+  if (status === 401) {
+    return new RelayError(502, 'the Ollama host refused the relay\'s credentials (401): check OLLAMA_API_KEY or the client certificate', 'upstream_auth');
+  }
+  return new RelayError(status, message);
+}

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { cacheKey, isCacheable } from './cache';
 import type { RelayContext } from './context';
-import { RelayError, upstreamErrorMessage } from './errors';
+import { RelayError, translateUpstreamStatus, upstreamErrorMessage } from './errors';
 import { relayInfo, serverTiming, type Exchange } from './exchange';
 import { withUpstream } from './failover';
 import { forwardNdjson, type ForwardOutcome } from './ndjsonForward';
@@ -197,5 +197,5 @@ export async function upstreamHttpError(response: IncomingMessage, status: numbe
     chunks.push(chunk);
   }
   response.destroy();
-  return new RelayError(status, upstreamErrorMessage(status, Buffer.concat(chunks).toString('utf8')));
+  return translateUpstreamStatus(status, upstreamErrorMessage(status, Buffer.concat(chunks).toString('utf8')));
 }

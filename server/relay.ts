@@ -80,12 +80,14 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
   };
   const server =
     config.tlsCertFile && config.tlsKeyFile
-      ? https.createServer({ ...serverOptions, cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handler)
+      ? https.createServer({ ...serverOptions, handshakeTimeout: config.headersTimeoutMs, cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }, handler)
       : http.createServer(serverOptions, handler);
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
+  closeSilentConnections(server, config.headersTimeoutMs, Boolean(config.tlsCertFile));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -130,4 +132,25 @@ function rateLimiter(config: RelayConfig, redis: Redis | undefined): RateLimiter
   const memory = new RateLimiterMemory({ points: config.rateLimitRpm, duration: 60, keyPrefix: 'aide-rl' });
   if (!redis) return memory;
   return new RateLimiterRedis({ storeClient: redis, points: config.rateLimitRpm, duration: 60, keyPrefix: 'aide-rl', insuranceLimiter: memory, useRedisPackage: false });
+}
+
+/**
+ * Node's header deadline starts at a connection's first byte, so a socket that never sends one would stay
+ * open forever. Each connection must deliver its first request within the header deadline.
+ */
+function closeSilentConnections(server: http.Server | https.Server, deadlineMs: number, tls: boolean): void {
+  const timers = new WeakMap<object, NodeJS.Timeout>();
+  server.on(tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
+    const timer = setTimeout(() => socket.destroy(), deadlineMs);
+    timer.unref();
+    timers.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  server.on('request', (req: http.IncomingMessage) => {
+    const timer = timers.get(req.socket);
+    if (timer) {
+      clearTimeout(timer);
+      timers.delete(req.socket);
+    }
+  });
 }

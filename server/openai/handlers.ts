@@ -6,7 +6,7 @@ import type { ChatResponse, GenerateResponse } from 'ollama';
 import type { z } from 'zod';
 import { cacheKey } from '../cache';
 import { ollamaFor, type RelayContext } from '../context';
-import { openAiCodeFor, RelayError } from '../errors';
+import { openAiCodeFor, RelayError, translateUpstreamStatus } from '../errors';
 import { withUpstream } from '../failover';
 import { relayInfo, serverTiming, type Exchange } from '../exchange';
 import { isCloudModel } from '../routes';
@@ -32,7 +32,8 @@ function asRelayError(error: unknown): RelayError {
   if (error instanceof RelayError) return error;
   if (error && typeof error === 'object' && 'status_code' in error && typeof error.status_code === 'number') {
     const message = 'error' in error && typeof error.error === 'string' ? error.error : `upstream answered ${error.status_code}`;
-    return new RelayError(error.status_code, message, openAiCodeFor(error.status_code));
+    const translated = translateUpstreamStatus(error.status_code, message);
+    return translated.status === error.status_code ? new RelayError(error.status_code, message, openAiCodeFor(error.status_code)) : translated;
   }
   return new RelayError(502, `upstream answered garbage: ${error instanceof Error ? error.message : String(error)}`, 'upstream_error');
 }
