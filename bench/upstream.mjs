@@ -30,11 +30,11 @@ const now = () => performance.timeOrigin + performance.now();
 
 /**
  * @typedef {{ id: string, writes: number[], closedAt: number | undefined, finished: boolean }} Trace
- * @typedef {{ tokens: number, streams: number, active: number, writesAfterClose: number, traces: Trace[] }} UpstreamStats
+ * @typedef {{ tokens: number, streams: number, active: number, writesAfterClose: number, connections: number, traces: Trace[] }} UpstreamStats
  */
 
 /** @type {UpstreamStats} */
-let stats = { tokens: 0, streams: 0, active: 0, writesAfterClose: 0, traces: [] };
+let stats = { tokens: 0, streams: 0, active: 0, writesAfterClose: 0, connections: 0, traces: [] };
 
 /** @param {string} text */
 function knobsOf(text) {
@@ -216,10 +216,15 @@ const server = http.createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
   req.on('end', () => route(req, res, Buffer.concat(chunks).toString('utf8')));
 });
 
+// New TCP connections show whether a proxy reuses its keep-alive sockets.
+server.on('connection', () => {
+  stats.connections += 1;
+});
+
 process.on('message', (message) => {
   if (!isRecord(message) || message.type !== 'stats') return;
   process.send?.({ type: 'stats', stats });
-  if (message.reset === true) stats = { tokens: 0, streams: 0, active: stats.active, writesAfterClose: 0, traces: [] };
+  if (message.reset === true) stats = { tokens: 0, streams: 0, active: stats.active, writesAfterClose: 0, connections: 0, traces: [] };
 });
 process.on('disconnect', () => process.exit(0));
 

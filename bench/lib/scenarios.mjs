@@ -93,7 +93,7 @@ export async function warmUp(rig, config) {
 }
 
 /**
- * @typedef {{ name: string, label: string, p50: number, p95: number, overheadP50: number, overheadP95: number, overPipeP50: number }} TtftRow
+ * @typedef {{ name: string, label: string, p50: number, p95: number, overheadP50: number, overheadP95: number, overPipeP50: number, upstreamConnections: number }} TtftRow
  * @param {Rig} rig @param {BenchConfig['s1']} config @returns {Promise<TtftRow[]>}
  */
 export async function sequentialTtft(rig, config) {
@@ -103,12 +103,16 @@ export async function sequentialTtft(rig, config) {
   const overheads = new Map(rig.targets.map((target) => [target.name, { p50: [], p95: [] }]));
   /** @type {Map<string, number[]>} */
   const overPipe = new Map(rig.targets.map((target) => [target.name, []]));
+  /** @type {Map<string, number>} */
+  const connections = new Map(rig.targets.map((target) => [target.name, 0]));
   for (let run = 0; run < config.runs; run += 1) {
     /** @type {Map<string, { p50: number, p95: number }>} */
     const thisRun = new Map();
     for (const target of rotated(rig.targets, run)) {
+      await upstreamStats(rig.upstream, true);
       const results = await runSequential(target, config.requests, (i) => prompt({ id: `s1-${run}-${i}`, tokens: config.tokens }));
       requireComplete(target, results, config.tokens);
+      connections.set(target.name, (connections.get(target.name) ?? 0) + (await upstreamStats(rig.upstream, true)).connections);
       const ttft = results.map((result) => result.ttftMs);
       thisRun.set(target.name, { p50: percentile(ttft, 50), p95: percentile(ttft, 95) });
     }
@@ -130,6 +134,7 @@ export async function sequentialTtft(rig, config) {
     overheadP50: median(overheads.get(target.name)?.p50 ?? []),
     overheadP95: median(overheads.get(target.name)?.p95 ?? []),
     overPipeP50: median(overPipe.get(target.name) ?? []),
+    upstreamConnections: connections.get(target.name) ?? 0,
   }));
 }
 
