@@ -62,16 +62,32 @@ export class Admission {
         throw new RelayError(429, `rate limit reached for this token; retry in ${retryAfter} s`, 'rate_limit_exceeded', { 'Retry-After': retryAfter });
       }
     }
-    if (supersedeKey) {
-      const key = `${exchange.client}\u0000${supersedeKey}`;
-      this.supersedeLocal(key, exchange.id);
-      this.bus?.announce(key, exchange.id);
-      this.bySupersedeKey.set(key, exchange);
-      exchange.abort.signal.addEventListener('abort', () => {
-        if (this.bySupersedeKey.get(key) === exchange) this.bySupersedeKey.delete(key);
-      });
+    const forget = supersedeKey ? this.registerSupersede(exchange, `${exchange.client}\u0000${supersedeKey}`) : undefined;
+    try {
+      const release = await this.acquire(exchange, priority);
+      return () => {
+        forget?.();
+        release();
+      };
+    } catch (error) {
+      forget?.();
+      throw error;
     }
+  }
 
+  /** Cancels the earlier holder of `key` (here and on other replicas) and returns how to forget this one. */
+  private registerSupersede(exchange: Exchange, key: string): () => void {
+    this.supersedeLocal(key, exchange.id);
+    this.bus?.announce(key, exchange.id);
+    this.bySupersedeKey.set(key, exchange);
+    const forget = (): void => {
+      if (this.bySupersedeKey.get(key) === exchange) this.bySupersedeKey.delete(key);
+    };
+    exchange.abort.signal.addEventListener('abort', forget, { once: true });
+    return forget;
+  }
+
+  private async acquire(exchange: Exchange, priority: Priority): Promise<() => void> {
     const state = this.clientState(exchange.client);
     const started = this.now();
     if (state.inflight < this.limits.maxInflightPerToken && state.queue.length === 0) {

@@ -63,6 +63,8 @@ export interface RelayConfig {
   maxContextTokens: number;
   /** Keep models used in the last N minutes loaded (0 = off). */
   keepWarmMinutes: number;
+  /** How often keep-warm refreshes recently used models. */
+  keepWarmIntervalMs: number;
   upstreamProbeIntervalMs: number;
 }
 
@@ -162,6 +164,7 @@ export function loadConfig(env: Env): RelayConfig {
     allowCloudModels: flag('RELAY_ALLOW_CLOUD_MODELS'),
     maxContextTokens: int('RELAY_MAX_CTX', 8192, 256),
     keepWarmMinutes: int('KEEP_WARM_MINUTES', 0, 0, 24 * 60),
+    keepWarmIntervalMs: int('KEEP_WARM_INTERVAL_MS', 60_000, 100),
     upstreamProbeIntervalMs: int('UPSTREAM_PROBE_INTERVAL_MS', 10_000, 100),
   };
 }

@@ -20,6 +20,7 @@ export class KeepWarm {
 
   constructor(
     private readonly windowMinutes: number,
+    private readonly intervalMs: number,
     private readonly logger: Logger,
   ) {}
 
@@ -36,7 +37,8 @@ export class KeepWarm {
 
   start(): void {
     if (!this.enabled) return;
-    const intervalMs = Math.min(60_000, (this.windowMinutes * 60_000) / 2);
+    // Refresh well inside the keep_alive window so a model never expires between two refreshes.
+    const intervalMs = Math.min(this.intervalMs, (this.windowMinutes * 60_000) / 2);
     this.timer = setInterval(() => void this.refresh(), intervalMs);
     this.timer.unref();
   }

@@ -86,7 +86,7 @@ export async function handleNative(
     const hit = await ctx.cache.get(key);
     if (hit) {
       exchange.cache = 'HIT';
-      exchange.outcome = await forward(ctx, exchange, route, Readable.from([hit.body]), hit.status, hit.contentType);
+      exchange.outcome ??= await forward(ctx, exchange, route, Readable.from([hit.body]), hit.status, hit.contentType);
       return;
     }
   }
@@ -112,8 +112,9 @@ export async function handleNative(
       return;
     }
     const capture = key ? new Capture(ctx.config.cacheMaxBytes) : undefined;
-    exchange.outcome = await forward(ctx, exchange, route, response, status, contentType, headersMs, capture);
-    if (key && capture?.complete && exchange.outcome === 'ok') {
+    const outcome = await forward(ctx, exchange, route, response, status, contentType, headersMs, capture);
+    exchange.outcome ??= outcome;
+    if (key && capture?.complete && outcome === 'ok') {
       await ctx.cache.set(key, { status, contentType, body: capture.body() });
     }
   });
@@ -150,6 +151,7 @@ async function forward(
     relayInfo: route.inference ? () => relayInfo(exchange) : undefined,
     idleTimeoutMs: ctx.config.streamIdleTimeoutMs,
     capture: capture ? (chunk) => capture.add(chunk) : undefined,
+    signal: exchange.abort.signal,
     onFirstByte: () => {
       exchange.ttftMs = performance.now() - exchange.started;
     },

@@ -33,6 +33,8 @@ export interface NdjsonForwardOptions {
   onFinal: (record: FinalRecord) => void;
   /** Receives every upstream byte unchanged (for the response cache). */
   capture?: (chunk: Buffer) => void;
+  /** Aborted when the client left or was superseded: the stream then ends without an error frame. */
+  signal?: AbortSignal;
 }
 
 export type ForwardOutcome = 'ok' | 'upstream_error' | 'client_abort';
@@ -68,6 +70,10 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
     const fail = (message: string): void => {
       if (finished) return;
       upstream.destroy();
+      if (options.signal?.aborted) {
+        finish({ outcome: 'client_abort' });
+        return;
+      }
       if (!started) {
         finish({ outcome: 'failed_before_first_byte', reason: message });
         return;

@@ -32,7 +32,8 @@ export function connectRedis(url: string, logger: Logger): Redis {
 
 /** Supersede announcements over Redis pub/sub, so a newer request on replica B cancels the older one on A. */
 export function redisSupersedeBus(redis: Redis, instanceId: string): SupersedeBus & { close(): void } {
-  const subscriber = redis.duplicate();
+  // The subscriber must queue its SUBSCRIBE until connected (and re-subscribe after reconnects).
+  const subscriber = redis.duplicate({ enableOfflineQueue: true });
   subscriber.on('error', () => undefined);
   const listeners: Array<(key: string, exchangeId: string) => void> = [];
   void subscriber.subscribe(SUPERSEDE_CHANNEL).catch(() => undefined);

@@ -62,7 +62,7 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
     ),
     cache: redis ? new RedisCache(redis, memoryCache, config.cacheTtlSeconds, config.cacheMaxBytes) : memoryCache,
     modelInfo: new ModelInfoCache(),
-    keepWarm: new KeepWarm(config.keepWarmMinutes, logger),
+    keepWarm: new KeepWarm(config.keepWarmMinutes, config.keepWarmIntervalMs, logger),
   };
   registerStateGauges(ctx.metrics, pool, ctx.admission);
   pool.startProbing(config.upstreamProbeIntervalMs);

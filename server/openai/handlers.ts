@@ -120,14 +120,14 @@ async function serveGeneration<P extends Part>(
       await sse.send({ ...last, relay: relayInfo(exchange) });
     }
     sse.end();
-    exchange.outcome = 'ok';
+    exchange.outcome ??= 'ok';
   } catch (error) {
     if (exchange.abort.signal.aborted) {
-      exchange.outcome = 'client_abort';
+      exchange.outcome ??= 'client_abort';
       return;
     }
     if (!sse.isOpen) throw asRelayError(error);
-    exchange.outcome = 'upstream_error';
+    exchange.outcome ??= 'upstream_error';
     sse.fail(error instanceof Error ? error.message : String(error));
   } finally {
     sse.stopHeartbeat();

@@ -1,7 +1,7 @@
 /**
  * KEEP_WARM_MINUTES: recently used models are refreshed with an empty-prompt /api/generate carrying
  * keep_alive and the num_ctx they were used with (a different num_ctx would make Ollama reload).
- * The refresh runs every min(60 s, window / 2): 30 s for a one-minute window, so this test waits for it.
+ * The refresh runs every min(KEEP_WARM_INTERVAL_MS, window / 2); the test sets a short interval.
  */
 import assert from 'node:assert/strict';
 import type { RecordedRequest } from '../fakes/fakeOllama';
@@ -18,14 +18,14 @@ describe('scale: keep-warm', () => {
   after(() => teardown.run());
 
   it('refreshes each recently used model with an empty prompt, keep_alive and the num_ctx it was used with', async function () {
-    this.timeout(45_000);
+    this.timeout(15_000);
     const fake = await startFake(teardown);
-    const relay = await startTestRelay(teardown, [fake.url], { KEEP_WARM_MINUTES: '1', RELAY_MAX_CTX: '8192' });
+    const relay = await startTestRelay(teardown, [fake.url], { KEEP_WARM_MINUTES: '1', KEEP_WARM_INTERVAL_MS: '500', RELAY_MAX_CTX: '8192' });
     assert.equal((await relay.post('/api/chat', chatBody(CHAT, 'warm me', { options: { num_ctx: 4096 } }))).status, 200);
     assert.equal((await relay.post('/v1/chat/completions', { model: CODER, messages: [{ role: 'user', content: 'warm me too' }] })).status, 200);
     assert.equal(fake.requests.filter((request) => isRefresh(request, CHAT) || isRefresh(request, CODER)).length, 0, 'no refresh before the interval');
 
-    await fake.waitFor((f) => f.requests.some((r) => isRefresh(r, CHAT)) && f.requests.some((r) => isRefresh(r, CODER)), 35_000, 'the keep-warm refresh');
+    await fake.waitFor((f) => f.requests.some((r) => isRefresh(r, CHAT)) && f.requests.some((r) => isRefresh(r, CODER)), 10_000, 'the keep-warm refresh');
 
     const chat = fake.requests.find((request) => isRefresh(request, CHAT))?.body;
     const coder = fake.requests.find((request) => isRefresh(request, CODER))?.body;
