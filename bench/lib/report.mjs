@@ -44,10 +44,10 @@ function row(rows, name) {
 export function ttftTable(rows, config) {
   const direct = row(rows, 'direct');
   return [
-    `${config.requests} sequential streams of ${config.tokens} tokens per target and run, ${config.runs} runs; medians over runs. Overhead = target − direct (or − pipe), in the same run. New upstream connections (all runs together) shows that keep-alive sockets are reused: a proxy that reconnected per request would pay a TCP handshake in every TTFT.`,
+    `${config.requests} sequential streams of ${config.tokens} tokens per target and run, ${config.runs} runs; medians over runs. Overhead = target − direct (or − pipe), in the same run. Proxy CPU per request is the whole request (8 tokens included) on the proxy process. New upstream connections (all runs together) shows that keep-alive sockets are reused: a proxy that reconnected per request would pay a TCP handshake in every TTFT.`,
     '',
     table(
-      ['target', 'TTFT p50 (ms)', 'TTFT p95 (ms)', 'overhead p50 (ms)', 'overhead p95 (ms)', 'p50 × direct', 'p50 over pipe (ms)', 'new upstream connections'],
+      ['target', 'TTFT p50 (ms)', 'TTFT p95 (ms)', 'overhead p50 (ms)', 'overhead p95 (ms)', 'p50 × direct', 'p50 over pipe (ms)', 'proxy CPU µs / request', 'new upstream connections'],
       rows.map((r) => [
         r.label,
         fmt(r.p50, 3),
@@ -56,6 +56,7 @@ export function ttftTable(rows, config) {
         r.name === 'direct' ? '–' : fmt(r.overheadP95, 3),
         fmt(r.p50 / direct.p50),
         r.name.startsWith('relay') ? fmt(r.overPipeP50, 3) : '–',
+        fmt(r.cpuUsPerRequest, 0),
         String(r.upstreamConnections),
       ]),
     ),

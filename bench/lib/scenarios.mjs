@@ -93,7 +93,7 @@ export async function warmUp(rig, config) {
 }
 
 /**
- * @typedef {{ name: string, label: string, p50: number, p95: number, overheadP50: number, overheadP95: number, overPipeP50: number, upstreamConnections: number }} TtftRow
+ * @typedef {{ name: string, label: string, p50: number, p95: number, overheadP50: number, overheadP95: number, overPipeP50: number, upstreamConnections: number, cpuUsPerRequest: number | undefined }} TtftRow
  * @param {Rig} rig @param {BenchConfig['s1']} config @returns {Promise<TtftRow[]>}
  */
 export async function sequentialTtft(rig, config) {
@@ -105,12 +105,16 @@ export async function sequentialTtft(rig, config) {
   const overPipe = new Map(rig.targets.map((target) => [target.name, []]));
   /** @type {Map<string, number>} */
   const connections = new Map(rig.targets.map((target) => [target.name, 0]));
+  /** @type {Map<string, number[]>} */
+  const cpuPerRequest = new Map(rig.targets.map((target) => [target.name, []]));
   for (let run = 0; run < config.runs; run += 1) {
     /** @type {Map<string, { p50: number, p95: number }>} */
     const thisRun = new Map();
     for (const target of rotated(rig.targets, run)) {
       await upstreamStats(rig.upstream, true);
+      const cpuBefore = target.proxyPid === undefined ? 0 : cpuMs(target.proxyPid);
       const results = await runSequential(target, config.requests, (i) => prompt({ id: `s1-${run}-${i}`, tokens: config.tokens }));
+      if (target.proxyPid !== undefined) cpuPerRequest.get(target.name)?.push(((cpuMs(target.proxyPid) - cpuBefore) / config.requests) * 1000);
       requireComplete(target, results, config.tokens);
       connections.set(target.name, (connections.get(target.name) ?? 0) + (await upstreamStats(rig.upstream, true)).connections);
       const ttft = results.map((result) => result.ttftMs);
@@ -135,6 +139,7 @@ export async function sequentialTtft(rig, config) {
     overheadP95: median(overheads.get(target.name)?.p95 ?? []),
     overPipeP50: median(overPipe.get(target.name) ?? []),
     upstreamConnections: connections.get(target.name) ?? 0,
+    cpuUsPerRequest: cpuPerRequest.get(target.name)?.length ? median(cpuPerRequest.get(target.name) ?? []) : undefined,
   }));
 }
 
