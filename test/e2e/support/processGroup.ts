@@ -16,7 +16,7 @@ export interface GroupProcess {
   exited(): boolean;
   /** resolves with the first output line that matches `pattern`; rejects if the process exits first */
   waitForLine(pattern: RegExp, timeoutMs: number, what: string): Promise<RegExpMatchArray>;
-  /** SIGTERM to the group, SIGKILL after `graceMs`; resolves when the group is gone */
+  /** SIGTERM to the group, SIGKILL after `graceMs` (at once when 0); resolves when the group is gone */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -93,7 +93,7 @@ export function spawnGroup(options: SpawnGroupOptions): GroupProcess {
       }
     },
     async stop(graceMs = 5000) {
-      if (!hasExited) killGroup(pid, 'SIGTERM');
+      if (!hasExited) killGroup(pid, graceMs === 0 ? 'SIGKILL' : 'SIGTERM');
       const exitedInTime = await settlesWithin(exitPromise, graceMs);
       if (!exitedInTime) killGroup(pid, 'SIGKILL');
       // The leader may be gone while its children (extension host, watchers) still wind down.

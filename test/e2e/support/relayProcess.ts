@@ -13,7 +13,10 @@ export interface Relay {
   readonly token: string;
   isRunning(): boolean;
   start(): Promise<void>;
+  /** graceful stop (SIGTERM: the relay drains) */
   stop(): Promise<void>;
+  /** crash (SIGKILL: no drain, connections reset) */
+  kill(): Promise<void>;
 }
 
 export interface RelayOptions {
@@ -70,6 +73,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     },
     async stop() {
       await child?.stop();
+      child = undefined;
+      await waitUntil(async () => !(await isListening(port)), { what: `port ${port} to close`, timeoutMs: 5000 });
+    },
+    async kill() {
+      await child?.stop(0);
       child = undefined;
       await waitUntil(async () => !(await isListening(port)), { what: `port ${port} to close`, timeoutMs: 5000 });
     },

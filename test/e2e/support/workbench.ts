@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { docsImagesDir } from './paths';
+import { waitUntil } from './deadline';
 
 /** Page-level moves on the VS Code workbench (1.100) that every scenario shares. */
 
@@ -98,7 +99,13 @@ export async function openChatView(page: Page): Promise<FrameLocator> {
   if (!(await prompt.isVisible().catch(() => false))) {
     await activityBarEntry(page).click();
   }
-  await prompt.waitFor({ timeout: 20_000 });
+  // VS Code replaces a view whose provider threw with this sentence; fail at once and say so.
+  const loadError = page.getByText('An error occurred while loading view: aide.chatView');
+  const outcome = await waitUntil(
+    async () => ((await prompt.isVisible().catch(() => false)) ? 'ready' : (await loadError.isVisible().catch(() => false)) ? 'failed' : undefined),
+    { what: 'the chat view to show its prompt', timeoutMs: 20_000 },
+  );
+  if (outcome === 'failed') throw new Error('VS Code could not load the chat view (aide.chatView): its provider threw; see console.log in the failure artifacts');
   return chat;
 }
 
