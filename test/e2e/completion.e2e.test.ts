@@ -63,11 +63,13 @@ describe('inline completions', () => {
     await openFile(page, 'fast.py');
 
     let maxActive = 0;
+    let samplesWithOneActive = 0;
     let polling = true;
     const poller = (async () => {
       while (polling) {
         const { stats } = await fake.summary();
         maxActive = Math.max(maxActive, stats.activeGenerations);
+        if (stats.activeGenerations === 1) samplesWithOneActive += 1;
         await sleep(10);
       }
     })();
@@ -80,9 +82,9 @@ describe('inline completions', () => {
       await poller;
     }
     const { stats } = await fake.summary();
-    const keystrokes = 'for item in range(10):'.length;
+    // Several requests overlapped the typing (so there was something to pile up), yet never two at once.
     assert.ok(stats.generationsStarted >= 2, `completions should be requested while typing, saw ${stats.generationsStarted}`);
-    assert.ok(stats.generationsStarted < keystrokes, `not one generation per keystroke: ${stats.generationsStarted} for ${keystrokes} keys`);
+    assert.ok(samplesWithOneActive > 0, 'the sampling saw a generation in flight, so it could have seen two');
     assert.ok(maxActive <= 1, `at most one generation in flight for the document, saw ${maxActive}`);
     assert.equal(stats.tokensAfterClientGone, 0);
     await fake.reset();
