@@ -4,6 +4,9 @@
 //   - something missing, CI=true → exit 1 naming what is missing (CI must never skip silently)
 //   - something missing otherwise → say how to enable it and exit 0
 // Arguments filter the test files by name: `npm run test:e2e -- chat`.
+// Env: E2E_SCREENSHOTS=1 refreshes docs/images/*.png; KEEP=1 keeps each run's temp profile and logs;
+// CHROMIUM=<path> uses another Chromium binary. Failures leave a screenshot, the page console and the
+// process logs in test-results/e2e/.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,6 +52,8 @@ function run(command, args, options = {}) {
 }
 
 const started = Date.now();
+// Failure screenshots and logs of this run only (see support/environment.ts).
+fs.rmSync(path.join(root, 'test-results', 'e2e'), { recursive: true, force: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aide-e2e-vsix-'));
 let status = 1;
 try {
