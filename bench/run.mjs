@@ -20,6 +20,25 @@ const quick = flags.has('--quick');
 const write = quick ? flags.has('--write') : !flags.has('--no-write');
 const config = quick ? QUICK : FULL;
 
+/**
+ * The relay's V8 heap (used / total MiB) from its own /metrics, to tell live data from heap sizing when
+ * reading its RSS; undefined when the relay does not export Node's default metrics.
+ * @param {import('./lib/rig.mjs').Rig} rig
+ */
+async function relayHeap(rig) {
+  try {
+    const response = await fetch(`${rig.relay.url}/metrics`, { headers: rig.target('relay-native').headers, signal: AbortSignal.timeout(5_000) });
+    const text = await response.text();
+    /** @param {string} name */
+    const mb = (name) => Number(new RegExp(`^\\w*${name} (\\S+)$`, 'm').exec(text)?.[1]) / 1024 ** 2;
+    const used = mb('nodejs_heap_size_used_bytes');
+    const total = mb('nodejs_heap_size_total_bytes');
+    return Number.isFinite(used) && Number.isFinite(total) ? { used, total } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** @param {string} title @param {string} body */
 function print(title, body) {
   process.stdout.write(`\n## ${title}\n\n${body}\n`);
@@ -50,7 +69,7 @@ async function main() {
     const results = { s1, s2, s3, s4 };
     const verdicts = evaluate(results, config);
     print('Targets', verdictTable(verdicts));
-    const relayRss = { atStart: relayRssAtStart, highWater: memoryMb(rig.relay.pid).hwm };
+    const relayRss = { atStart: relayRssAtStart, highWater: memoryMb(rig.relay.pid).hwm, heap: await relayHeap(rig) };
     const contention = meter.finish([rig.upstream.pid, rig.pipe.pid, rig.relay.pid]);
     process.stdout.write(
       `\nother load on the machine: ${(contention.otherShare * 100).toFixed(0)} % of its CPU (steal ${(contention.stealShare * 100).toFixed(0)} %), load average ${contention.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}\n`,

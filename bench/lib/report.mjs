@@ -180,7 +180,7 @@ export function machine() {
 }
 
 /**
- * @param {{ results: Results, verdicts: Verdict[], config: BenchConfig, quick: boolean, date: Date, contention: import('./contention.mjs').Contention, relayRss: { atStart: number, highWater: number } }} run
+ * @param {{ results: Results, verdicts: Verdict[], config: BenchConfig, quick: boolean, date: Date, contention: import('./contention.mjs').Contention, relayRss: { atStart: number, highWater: number, heap: { used: number, total: number } | undefined } }} run
  */
 export function markdown(run) {
   const host = machine();
@@ -210,7 +210,9 @@ capacity while the bench ran (the hypervisor stole ${fmt(run.contention.stealSha
 ${run.contention.loadAtStart.map((v) => fmt(v)).join(' / ')} at the start and ${run.contention.loadAtEnd.map((v) => fmt(v)).join(' / ')} at the end. With
 more than a few percent of outside load, expect tails (p95/p99, the slowest abort) to reflect scheduling
 delays rather than the relay. The relay's RSS was ${fmt(run.relayRss.atStart, 1)} MB right after start and
-${fmt(run.relayRss.highWater, 1)} MB at its highest (VmHWM) over the whole run.
+${fmt(run.relayRss.highWater, 1)} MB at its highest (VmHWM) over the whole run${
+    run.relayRss.heap ? `; at the end its V8 heap held ${fmt(run.relayRss.heap.used, 1)} MB of live and not yet collected objects in ${fmt(run.relayRss.heap.total, 1)} MB reserved` : ''
+  }.
 
 ## How it runs
 
