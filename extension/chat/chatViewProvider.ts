@@ -32,12 +32,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, IDisposable
       enableScripts: true,
       localResourceRoots: [webviewRoot, vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
-    view.webview.html = renderChatHtml({
-      cspSource: view.webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'chat.js')).toString(),
-      styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'chat.css')).toString(),
-    });
+    try {
+      view.webview.html = renderChatHtml({
+        cspSource: view.webview.cspSource,
+        nonce: createNonce(),
+        scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'chat.js')).toString(),
+        styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'chat.css')).toString(),
+      });
+    } catch (error) {
+      // Without this the view shows only VS Code's generic "An error occurred while loading view".
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Chat view could not be rendered: ${message}`);
+      view.webview.html = fallbackHtml(message);
+      return;
+    }
 
     // Nothing is posted before the page says `ready`: earlier messages would be lost.
     let ready = false;
@@ -79,4 +87,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, IDisposable
       this.log.warn(`Chat view: ${this.rejectedMessages} malformed messages ignored so far.`);
     }
   }
+}
+
+/** A static page (no script, nothing loaded) that says why the chat could not start. */
+function fallbackHtml(reason: string): string {
+  const escaped = reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head>
+<body><p>The AIDE chat could not start: ${escaped}</p><p>Run <b>AIDE: Show Logs</b> for details.</p></body></html>`;
 }

@@ -151,10 +151,10 @@ class FakeState {
   }
 
   /** Resolves the registered webview view provider with a fresh view, as VS Code does when the view is shown. */
-  async resolveWebviewView(viewId: string): Promise<FakeWebviewView> {
+  async resolveWebviewView(viewId: string, cspSource?: string): Promise<FakeWebviewView> {
     const provider = this.webviewViewProviders.get(viewId);
     if (!provider) throw new Error(`no webview view provider registered for ${viewId}`);
-    const view = new FakeWebviewView(viewId);
+    const view = new FakeWebviewView(viewId, cspSource);
     const source = new CancellationTokenSource();
     await provider.resolveWebviewView(view, { state: undefined }, source.token);
     return view;

@@ -185,12 +185,16 @@ export class FakeWebviewView implements vscode.WebviewView {
   readonly onDidDispose = this.disposeEmitter.event;
   readonly onDidChangeVisibility = this.visibility.event;
 
-  constructor(readonly viewType: string) {
+  /** `cspSource` is what desktop VS Code reports; code-server reports `'self' https://*.vscode-cdn.net`. */
+  constructor(
+    readonly viewType: string,
+    cspSource = 'https://fake.vscode-cdn.net',
+  ) {
     const view = this;
     this.webview = {
       options: {},
       html: '',
-      cspSource: 'https://fake.vscode-cdn.net',
+      cspSource,
       onDidReceiveMessage: this.messages.event,
       postMessage(message: unknown): Promise<boolean> {
         view.posted.push(message);

@@ -87,6 +87,14 @@ describe('chat view provider', () => {
     );
   });
 
+  it('replaces a page that cannot be rendered by a script-free explanation, and logs why', async () => {
+    const view = await fake.resolveWebviewView(CHAT_VIEW_ID, 'https://a.example; script-src *');
+    assert.doesNotMatch(view.webview.html, /<script/);
+    assert.match(view.webview.html, /The AIDE chat could not start/);
+    assert.match(view.webview.html, /default-src 'none'/);
+    assert.ok(fake.log.lines.some((line) => line.startsWith('[error] Chat view could not be rendered')));
+  });
+
   it('posts nothing before the page is ready, then the initial state', async () => {
     const view = await fake.resolveWebviewView(CHAT_VIEW_ID);
     assert.deepEqual(view.posted, []);
