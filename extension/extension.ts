@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { registerSelectionActions } from './actions/registerSelectionActions';
 import { registerChat } from './chat/registerChat';
+import { withoutCredentials } from './common/errors';
 import { ModelDirectory } from './common/modelDirectory';
 import { OUTPUT_CHANNEL_NAME } from './common/ids';
 import { registerCompletions } from './completion/registerCompletions';
@@ -29,7 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const chat = registerChat(context, services);
   registerSelectionActions(context, services, chat);
   registerCommitMessage(context, services);
-  services.log.info(`AIDE activated (relay ${services.settings.current.relayUrl}, ${services.connection.hasToken ? 'token set' : 'no token'})`);
+  services.log.info(`AIDE activated (relay ${withoutCredentials(services.settings.current.relayUrl)}, ${services.connection.hasToken ? 'token set' : 'no token'})`);
 }
 
 export function deactivate(): void {

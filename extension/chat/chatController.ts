@@ -10,7 +10,7 @@
 import { buildChatMessages } from '../common/chatMessages';
 import { runChat } from '../common/chatRun';
 import type { ChatSessionStore, StoredTurn } from '../common/chatSessions';
-import { describeError } from '../common/errors';
+import { describeError, withoutCredentials } from '../common/errors';
 import type { IDisposable } from '../common/lifecycle';
 import type { ModelDirectory } from '../common/modelDirectory';
 import { chatUserMessage, contextBudget, type CodeSelection, type ContextBudget, type FileContext } from '../common/prompts';
@@ -287,7 +287,7 @@ export class ChatController implements IDisposable {
         this.post({ type: 'chat/done', requestId: active.requestId, stats: {}, stopped: true });
         return;
       }
-      this.deps.log.error(`Chat request failed (${active.model || 'no model'} at ${endpoint.url}): ${described.message}`);
+      this.deps.log.error(`Chat request failed (${active.model || 'no model'} at ${withoutCredentials(endpoint.url)}): ${described.message}`);
       store.append(active.sessionId, { role: 'assistant', content: active.text, model: active.model, error: described.message });
       this.post({ type: 'chat/error', requestId: active.requestId, message: described.message, retryable: described.retryable });
       this.deps.activity.failed(described.message);

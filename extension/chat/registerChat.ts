@@ -44,8 +44,9 @@ export function registerChat(context: vscode.ExtensionContext, services: Service
       await controller.newChat();
     }),
     vscode.commands.registerCommand(COMMANDS.stop, () => {
-      const stopped = Number(controller.stop()) + generations.stopAll();
-      if (stopped === 0) vscode.window.setStatusBarMessage('AIDE: nothing is running', 2000);
+      const stoppedChat = controller.stop();
+      const stoppedCommands = generations.stopAll();
+      if (!stoppedChat && stoppedCommands === 0) vscode.window.setStatusBarMessage('AIDE: nothing is running', 2000);
     }),
   );
   return controller;

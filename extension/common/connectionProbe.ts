@@ -7,7 +7,7 @@
  *   GET /api/tags     models listed
  *   chosen models     installed?
  */
-import { describeError } from './errors';
+import { describeError, withoutCredentials } from './errors';
 import { listModels, sameModel } from './modelCatalog';
 import { createOllamaClient, type RelayEndpoint } from './relayClient';
 
@@ -31,6 +31,14 @@ export interface ChosenModels {
 
 const PROBE_TIMEOUT_MS = 8000;
 
+/** Why `GET /` failed, always starting "Relay unreachable at <url>" unless the user cancelled. */
+function unreachable(error: unknown, url: string, signal: AbortSignal): string {
+  const described = describeError(error, { url }, signal);
+  if (signal.aborted) return 'Cancelled';
+  if (error instanceof Error && error.name === 'TimeoutError') return `Relay unreachable at ${withoutCredentials(url)} (no answer within ${PROBE_TIMEOUT_MS / 1000} s)`;
+  return described.kind === 'unreachable' ? described.message : `Relay unreachable at ${withoutCredentials(url)} (${described.message})`;
+}
+
 export async function probeConnection(endpoint: RelayEndpoint, models: ChosenModels, signal: AbortSignal): Promise<ConnectionReport> {
   const steps: ProbeStep[] = [];
   const fail = (name: string, detail: string): ConnectionReport => {
@@ -38,17 +46,15 @@ export async function probeConnection(endpoint: RelayEndpoint, models: ChosenMod
     return { ok: false, summary: detail, steps };
   };
   const requestSignal = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
+  const shownUrl = withoutCredentials(endpoint.url);
 
   try {
     const response = await fetch(`${endpoint.url}/`, { signal: requestSignal() });
     const body = (await response.text()).trim().slice(0, 200);
-    if (!response.ok) return fail('reachable', `The server at ${endpoint.url} answered ${response.status} ${body}`.trim());
-    steps.push({ name: 'reachable', ok: true, detail: `${endpoint.url} answered: ${body || response.status}` });
+    if (!response.ok) return fail('reachable', `The server at ${shownUrl} answered ${response.status} ${body}`.trim());
+    steps.push({ name: 'reachable', ok: true, detail: `${shownUrl} answered: ${body || response.status}` });
   } catch (error) {
-    const described = describeError(error, { url: endpoint.url }, signal);
-    if (described.kind === 'aborted') return fail('reachable', 'Cancelled');
-    const timedOut = error instanceof Error && error.name === 'TimeoutError';
-    return fail('reachable', timedOut ? `Relay unreachable at ${endpoint.url} (no answer within ${PROBE_TIMEOUT_MS / 1000} s)` : described.kind === 'unreachable' ? described.message : `Relay unreachable at ${endpoint.url} (${described.message})`);
+    return fail('reachable', unreachable(error, endpoint.url, signal));
   }
 
   let version: string;
@@ -76,5 +82,5 @@ export async function probeConnection(endpoint: RelayEndpoint, models: ChosenMod
     if (!installed.some((name) => sameModel(name, model))) return fail(`${purpose} model`, `Model '${model}' is not installed on the Ollama host`);
     steps.push({ name: `${purpose} model`, ok: true, detail: `${purpose} model '${model}' is installed` });
   }
-  return { ok: true, summary: `Connected to ${endpoint.url}: Ollama ${version}, ${installed.length} model(s) available`, steps };
+  return { ok: true, summary: `Connected to ${shownUrl}: Ollama ${version}, ${installed.length} model(s) available`, steps };
 }

@@ -25,7 +25,14 @@ async function generateCommitMessage(services: Services, source: unknown): Promi
     return;
   }
   if (!repository) return;
-  const diff = await repository.diff(true);
+  let diff: string;
+  try {
+    diff = await repository.diff(true);
+  } catch (error) {
+    services.log.error(`Generate commit message: git diff --cached failed: ${error instanceof Error ? error.message : String(error)}`);
+    void showError('could not read the staged changes from Git.');
+    return;
+  }
   if (!diff.trim()) {
     void showError('nothing is staged in this repository — stage the changes to describe first.');
     return;

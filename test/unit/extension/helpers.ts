@@ -1,4 +1,5 @@
 /** Shared fixtures for the extension's unit tests: a chat controller wired to a fake Ollama, and bounded waits. */
+import { createServer } from 'node:http';
 import { ChatController, type ChatControllerDeps } from '../../../extension/chat/chatController';
 import { ChatSessionStore } from '../../../extension/common/chatSessions';
 import { CHAT_SESSIONS_STATE_KEY } from '../../../extension/common/ids';
@@ -120,7 +121,6 @@ export interface ScriptedOllama {
  * cannot stand for a model's edit), plus the metadata routes the extension asks first.
  */
 export async function startScriptedOllama(answer: string, model = 'llama3.2:1b'): Promise<ScriptedOllama> {
-  const { createServer } = await import('node:http');
   const state: ScriptedOllama = { url: '', chats: [], answer, chunkDelayMs: 0, abortedChats: 0, close: () => Promise.resolve() };
   const server = createServer((req, res) => {
     let raw = '';
