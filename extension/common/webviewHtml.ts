@@ -29,13 +29,16 @@ export function createNonce(): string {
 
 // A nonce is a CSP base64-value; anything else would let a caller rewrite the policy.
 const NONCE_PATTERN = /^[A-Za-z0-9+/_-]{16,}={0,2}$/;
-// A CSP source expression is one token: no separators, quotes or markup.
-const CSP_SOURCE_PATTERN = /^[^\s;,'"<>]+$/;
+// `webview.cspSource` is a space-separated list of source expressions: host sources, or the quoted
+// keyword 'self' (code-server gives "'self' https://*.vscode-cdn.net"). Nothing that could end the
+// directive or inject another one (`;`, `,`, other quotes, markup) is accepted.
+const CSP_SOURCE = `(?:'self'|[^\\s;,'"<>]+)`;
+const CSP_SOURCE_PATTERN = new RegExp(`^${CSP_SOURCE}(?: ${CSP_SOURCE})*$`);
 
 export function renderChatHtml(options: ChatHtmlOptions): string {
   const { cspSource, nonce, scriptUri, styleUri } = options;
   if (!NONCE_PATTERN.test(nonce)) throw new Error('renderChatHtml: the nonce must be a base64 value of at least 16 characters');
-  if (!CSP_SOURCE_PATTERN.test(cspSource)) throw new Error('renderChatHtml: cspSource must be a single CSP source expression');
+  if (!CSP_SOURCE_PATTERN.test(cspSource)) throw new Error('renderChatHtml: cspSource must be a list of CSP source expressions');
 
   const csp = [
     `default-src 'none'`,

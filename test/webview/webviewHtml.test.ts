@@ -61,7 +61,14 @@ describe('chat webview page (renderChatHtml)', () => {
   it('refuses a nonce or CSP source that could rewrite the policy', () => {
     assert.throws(() => renderChatHtml({ ...OPTIONS, nonce: "abc' 'unsafe-inline" }), /nonce/);
     assert.throws(() => renderChatHtml({ ...OPTIONS, nonce: 'short' }), /nonce/);
+    assert.throws(() => renderChatHtml({ ...OPTIONS, cspSource: "'self' 'unsafe-inline'" }), /cspSource/);
+    assert.throws(() => renderChatHtml({ ...OPTIONS, cspSource: "'self'  https://a" }), /cspSource/);
     assert.throws(() => renderChatHtml({ ...OPTIONS, cspSource: "https://a; script-src 'unsafe-inline'" }), /cspSource/);
+  });
+
+  it("accepts code-server's source list (the 'self' keyword and a host source)", () => {
+    const html = renderChatHtml({ ...OPTIONS, cspSource: "'self' https://*.vscode-cdn.net" });
+    assert.ok(html.includes("style-src 'self' https://*.vscode-cdn.net;"));
   });
 
   it('createNonce returns a fresh 128-bit base64 value each time', () => {
