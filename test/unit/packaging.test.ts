@@ -53,6 +53,7 @@ const CHECKOUT_FILES = [
   'media/aide.png',
   'media/icon.svg',
   'media/tsconfig.json',
+  'media/walkthrough/connect.md',
   'node_modules/ollama/package.json',
   'package-lock.json',
   'replit.nix',
@@ -73,10 +74,11 @@ const SHIPPED = [
   'dist/webview/chat.js',
   'media/aide.png',
   'media/icon.svg',
+  'media/walkthrough/connect.md',
   'package.json',
 ].sort();
 
-/** Static images may be added to media/ without touching this test; nothing else may. */
+/** Static images and walkthrough steps may be added to media/ without touching this test; nothing else may. */
 function mayShip(file: string): boolean {
   return SHIPPED.includes(file) || /^media\/[\w./-]+\.(svg|png)$/.test(file) || /^media\/walkthrough\/[\w-]+\.md$/.test(file);
 }
@@ -84,7 +86,7 @@ function mayShip(file: string): boolean {
 describe('packaging (.vscodeignore)', function () {
   this.timeout(60_000);
 
-  it('ships exactly the built extension, the webview bundle, images, manifest, README, CHANGELOG and LICENSE', async () => {
+  it('ships exactly the built extension, the webview bundle, images, walkthrough steps, manifest, README, CHANGELOG and LICENSE', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aide-vsce-ls-'));
     try {
       fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(dir, 'package.json'));
