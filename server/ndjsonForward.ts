@@ -14,7 +14,6 @@ const NEWLINE = 0x0a;
 // Encoded once: Buffer#indexOf with a string argument would encode it again on every chunk.
 const DONE_MARK = Buffer.from('"done":true');
 const ERROR_MARK = Buffer.from('{"error"');
-const ERROR_LINE_MARK = Buffer.from('\n{"error"');
 
 export interface FinalRecord {
   promptTokens?: number;
@@ -93,37 +92,74 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
       }
     };
 
+    // One pass over the complete lines: each must be a JSON object (garbage ends the stream), an error
+    // line is noted, and only the last line can be Ollama's final record.
     const writeLines = (lines: Buffer): void => {
-      if (options.relayInfo) {
-        const bad = firstMalformedLine(lines);
-        if (bad !== -1) {
-          write(lines.subarray(0, bad));
-          fail('upstream answered garbage: a line of its stream is not a JSON object');
-          return;
+      let start = 0;
+      let lastStart = -1;
+      while (start < lines.length) {
+        let end = lines.indexOf(NEWLINE, start);
+        if (end === -1) end = lines.length;
+        if (end > start) {
+          if (options.relayInfo && !isJsonObjectLine(lines, start, end)) {
+            write(lines.subarray(0, start));
+            fail('upstream answered garbage: a line of its stream is not a JSON object');
+            return;
+          }
+          if (lines[start + 2] === 0x65 && ERROR_MARK.compare(lines, start, start + ERROR_MARK.length) === 0) sawError = true;
+          lastStart = start;
         }
+        start = end + 1;
       }
-      if (lines.indexOf(ERROR_MARK) === 0 || lines.indexOf(ERROR_LINE_MARK) !== -1) sawError = true;
-      const doneAt = lines.indexOf(DONE_MARK);
+      const doneAt = lastStart === -1 ? -1 : lines.indexOf(DONE_MARK, lastStart);
       if (doneAt === -1) {
         write(lines);
         return;
       }
       sawDone = true;
-      const lineStart = lines.lastIndexOf(NEWLINE, doneAt) + 1;
       let lineEnd = lines.indexOf(NEWLINE, doneAt);
       if (lineEnd === -1) lineEnd = lines.length;
-      const finalLine = lines.toString('utf8', lineStart, lineEnd);
+      begin();
+      const finalLine = lines.toString('utf8', lastStart, lineEnd);
       options.onFinal(readFinalRecord(finalLine));
       const rewritten = options.relayInfo ? withRelayInfo(finalLine, options.relayInfo()) : finalLine;
-      write(lines.subarray(0, lineStart));
+      res.cork();
+      write(lines.subarray(0, lastStart));
       write(Buffer.from(rewritten));
       write(lines.subarray(lineEnd));
+      res.uncork();
     };
 
     const onData = (chunk: Buffer): void => {
       idle.refresh();
       options.capture?.(chunk);
-      const data = pending ? Buffer.concat([pending, chunk]) : chunk;
+      let rest = chunk;
+      if (pending) {
+        // Complete the held-back line with the bytes up to the first newline only: copying the whole
+        // chunk onto it would cost a full copy of most reads at full speed.
+        const firstNewline = chunk.indexOf(NEWLINE);
+        if (firstNewline === -1) {
+          pending = Buffer.concat([pending, chunk]);
+          return;
+        }
+        const completed = Buffer.concat([pending, chunk.subarray(0, firstNewline + 1)]);
+        pending = undefined;
+        rest = chunk.subarray(firstNewline + 1);
+        res.cork();
+        writeLines(completed);
+        if (rest.length === 0 || finished) {
+          res.uncork();
+          return;
+        }
+        forwardComplete(rest);
+        res.uncork();
+        return;
+      }
+      forwardComplete(rest);
+    };
+
+    /** Writes the complete lines of `data` and holds back a trailing partial line. */
+    const forwardComplete = (data: Buffer): void => {
       const lastNewline = data.lastIndexOf(NEWLINE);
       if (lastNewline === -1) {
         pending = data;
@@ -162,18 +198,23 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
 }
 
 /**
- * Byte offset of the first line that cannot be a JSON object (it must start with `{` and end with `}`),
- * or -1. Two byte comparisons per line: a cheap guard that keeps HTML error pages and truncated junk
- * from reaching clients as if they were tokens.
+ * Whether bytes [start, end) can be a JSON object line: it starts with `{` and ends with `}` (a trailing
+ * `\r` allowed). Two byte comparisons: a cheap guard that keeps HTML error pages and truncated junk from
+ * reaching clients as if they were tokens.
  */
+export function isJsonObjectLine(lines: Buffer, start: number, end: number): boolean {
+  let last = end - 1;
+  if (lines[last] === 0x0d) last -= 1;
+  return last > start && lines[start] === 0x7b && lines[last] === 0x7d;
+}
+
+/** Byte offset of the first non-empty line that cannot be a JSON object, or -1. */
 export function firstMalformedLine(lines: Buffer): number {
   let start = 0;
   while (start < lines.length) {
     let end = lines.indexOf(NEWLINE, start);
     if (end === -1) end = lines.length;
-    let last = end - 1;
-    if (last >= start && lines[last] === 0x0d) last -= 1;
-    if (last >= start && (lines[start] !== 0x7b || lines[last] !== 0x7d)) return start;
+    if (end > start && !isJsonObjectLine(lines, start, end)) return start;
     start = end + 1;
   }
   return -1;

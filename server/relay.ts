@@ -7,7 +7,9 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import RateLimiterMemory from 'rate-limiter-flexible/lib/RateLimiterMemory';
+import RateLimiterRedis from 'rate-limiter-flexible/lib/RateLimiterRedis';
 import { Admission } from './admission';
 import { createApp, type AppState } from './app';
 import { MemoryCache, RedisCache } from './cache';
@@ -47,7 +49,7 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
     (upstream) => new Upstream(upstream, tls, { connectMs: config.upstreamConnectTimeoutMs, firstByteMs: config.firstByteTimeoutMs }),
   );
   const pool = new UpstreamPool(upstreams, logger);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const bus = redis ? redisSupersedeBus(redis, randomUUID()) : undefined;
   const memoryCache = new MemoryCache(config.cacheMaxBytes, config.cacheTtlSeconds);
   const ctx: RelayContext = {

@@ -31,10 +31,10 @@ export class SseWriter {
     this.heartbeat = setInterval(() => this.res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   }
 
-  /** Writes one event; resolves once the socket drained if it had to buffer. */
-  async send(value: unknown): Promise<void> {
+  /** Writes one event carrying already-serialised JSON; resolves once the socket drained if it had to buffer. */
+  async send(json: string): Promise<void> {
     this.heartbeat?.refresh();
-    if (this.res.write(`data: ${JSON.stringify(value)}\n\n`)) return;
+    if (this.res.write(`data: ${json}\n\n`)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.res.removeListener('drain', done);

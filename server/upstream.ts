@@ -161,7 +161,9 @@ export class Upstream {
   fetch: typeof fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const path = url.pathname.slice(this.basePath.length) + url.search;
-    const body = init?.body === undefined || init.body === null ? undefined : Buffer.from(await new Response(init.body).arrayBuffer());
+    const raw = init?.body;
+    // The ollama client sends JSON strings; anything else goes through the standard body extraction.
+    const body = raw === undefined || raw === null ? undefined : typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(await new Response(raw).arrayBuffer());
     const signal = init?.signal ?? new AbortController().signal;
     const { response } = await this.send({ method: init?.method ?? 'GET', path, body, signal });
     const status = response.statusCode ?? 502;

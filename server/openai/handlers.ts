@@ -89,9 +89,12 @@ async function serveGeneration<P extends Part>(
 ): Promise<void> {
   const created = Math.floor(Date.now() / 1000);
   const envelope = { id: options.id, object: options.object, created, model: options.model, system_fingerprint: 'fp_ollama' };
+  // Per token only the choice is serialised; the envelope around it is the same for the whole stream.
+  const chunkPrefix = `${JSON.stringify(envelope).slice(0, -1)},"choices":[`;
   const sse = new SseWriter(exchange.res);
   const parts: P[] = [];
   let final: P | undefined;
+  let completed = false;
   try {
     let first = true;
     for await (const part of stream) {
@@ -101,23 +104,24 @@ async function serveGeneration<P extends Part>(
         parts.push(part);
         continue;
       }
-      sse.open(headers(exchange));
+      if (!sse.isOpen) sse.open(headers(exchange));
       const choice = options.chunk(part, first);
       first = false;
-      if (choice) await sse.send({ ...envelope, choices: [choice] });
+      if (choice) await sse.send(`${chunkPrefix}${JSON.stringify(choice)}]}`);
     }
+    completed = true;
     recordFinal(exchange, final);
     if (!options.streaming) {
       sendJson(exchange, { ...envelope, ...options.whole(parts, final), usage: usageOf(final), relay: relayInfo(exchange) });
       return;
     }
-    sse.open(headers(exchange));
+    if (!sse.isOpen) sse.open(headers(exchange));
     const last = { ...envelope, choices: [options.finalChoice(final)] };
     if (options.includeUsage) {
-      await sse.send(last);
-      await sse.send({ ...envelope, choices: [], usage: usageOf(final), relay: relayInfo(exchange) });
+      await sse.send(JSON.stringify(last));
+      await sse.send(JSON.stringify({ ...envelope, choices: [], usage: usageOf(final), relay: relayInfo(exchange) }));
     } else {
-      await sse.send({ ...last, relay: relayInfo(exchange) });
+      await sse.send(JSON.stringify({ ...last, relay: relayInfo(exchange) }));
     }
     sse.end();
     exchange.outcome ??= 'ok';
@@ -131,7 +135,8 @@ async function serveGeneration<P extends Part>(
     sse.fail(error instanceof Error ? error.message : String(error));
   } finally {
     sse.stopHeartbeat();
-    stream.abort();
+    // A stream that ended on its own needs no abort (and creating the abort error costs time per request).
+    if (!completed) stream.abort();
   }
 }
 
