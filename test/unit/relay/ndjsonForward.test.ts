@@ -141,6 +141,23 @@ describe('NDJSON forwarding', () => {
     assert.equal(res.text(), '{"model":"m","response":"all","done":true,"eval_count":1,"relay":{"upstream":"u","cache":"MISS"}}');
   });
 
+  it('records the first byte before it computes the relay info of a single-chunk answer', async () => {
+    const res = new RecordingResponse();
+    let firstByteSeen = false;
+    await forwardNdjson(Readable.from([Buffer.from('{"response":"all","done":true}')]), res as unknown as ServerResponse, {
+      status: 200,
+      head: () => ({}),
+      relayInfo: () => ({ first_byte_seen: firstByteSeen }),
+      idleTimeoutMs: 5_000,
+      onFirstByte: () => {
+        firstByteSeen = true;
+      },
+      onFinal: () => undefined,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(res.text(), '{"response":"all","done":true,"relay":{"first_byte_seen":true}}');
+  });
+
   it('inserts relay info before the closing brace and keeps every other byte', () => {
     assert.equal(withRelayInfo('{"done":true}', { a: 1 }), '{"done":true,"relay":{"a":1}}');
     assert.equal(withRelayInfo('{}', { a: 1 }), '{"relay":{"a":1}}');
