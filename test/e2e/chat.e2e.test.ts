@@ -92,6 +92,8 @@ describe('chat view', () => {
     assert.equal((await fake.summary()).stats.activeGenerations, 1);
 
     await stop.click();
+    // From here on, every token Ollama produces would be for nobody.
+    await fake.clientGone();
     const stats = await waitUntil(
       async () => {
         const current = (await fake.summary()).stats;

@@ -267,7 +267,7 @@ function emptyStats(): FakeStats {
 export interface FakeOllamaOptions {
   models?: readonly FakeModel[];
   behaviour?: Behaviour;
-  /** expose `/_fake/stats`, `/_fake/behave`, `/_fake/reset` (for the out-of-process fake) */
+  /** expose `/_fake/stats`, `/_fake/behave`, `/_fake/reset`, `/_fake/client-gone` (for the out-of-process fake) */
   control?: boolean;
   /** port to bind on 127.0.0.1; 0 (default) picks a free one */
   port?: number;
@@ -807,6 +807,11 @@ export class FakeOllama {
       this.sendJson(res, 200, this.summary());
     } else if (path === '/_fake/reset' && method === 'POST') {
       this.reset();
+      this.sendJson(res, 200, { ok: true });
+    } else if (path === '/_fake/client-gone' && method === 'POST') {
+      // The out-of-process twin of markClientGone(): the test says when its user stopped listening.
+      const graceMs = /^\d+$/.test(rawBody.trim()) ? Number(rawBody.trim()) : undefined;
+      this.markClientGone(graceMs);
       this.sendJson(res, 200, { ok: true });
     } else if (path === '/_fake/behave' && method === 'POST') {
       let parsed: unknown;

@@ -48,6 +48,8 @@ export interface FakeOllama {
   summary(): Promise<FakeSummary>;
   behave(knobs: FakeKnobs): Promise<void>;
   reset(): Promise<void>;
+  /** Tells the fake that its user stopped listening: tokens after a short grace count as produced for nobody. */
+  clientGone(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,9 @@ export async function startFakeOllama(logDir: string): Promise<FakeOllama> {
     },
     async reset() {
       await control(`${url}/_fake/reset`, { method: 'POST' });
+    },
+    async clientGone() {
+      await control(`${url}/_fake/client-gone`, { method: 'POST' });
     },
     stop: () => child.stop(),
   };
