@@ -16,7 +16,7 @@ import { generateRequest, planCompletion, withoutInsert, type CompletionPlan } f
 import type { FimFamily } from './fimTemplates';
 import { parseShowResponse, pickFimModel, type ModelInfo } from './modelInfo';
 import { createOllamaClient } from '../relayClient';
-import { collectText, completionStream } from './streamTransform';
+import { collectText, completionStream, reportRawText } from './streamTransform';
 import { SUPERSEDE_HEADER, supersedeKey } from './supersedeKey';
 import { remainderAfter, typedSince, type CompletionRecord } from './typedThrough';
 
@@ -87,6 +87,7 @@ interface Job extends CompletionRecord {
   done: Promise<string | undefined>;
   settled: boolean;
   text: string | undefined;
+  partial: string;
   finishedAt: number;
   waiters: number;
   orphanTimer: ReturnType<typeof setTimeout> | undefined;
@@ -279,11 +280,12 @@ export class CompletionEngine {
       done: Promise.resolve(undefined),
       settled: false,
       text: undefined,
+      partial: '',
       finishedAt: 0,
       waiters: 0,
       orphanTimer: undefined,
     };
-    job.done = this.run(request.documentKey, plan, signal).then((text) => {
+    job.done = this.run(request.documentKey, plan, signal, (textSoFar) => (job.partial = textSoFar)).then((text) => {
       job.settled = true;
       job.text = text;
       job.finishedAt = this.now();
@@ -294,12 +296,12 @@ export class CompletionEngine {
   }
 
   /** One request on the wire, bracketed by `start`/`end`. Resolves undefined on failure (reported) or abort. */
-  private async run(documentKey: string, plan: CompletionPlan, signal: AbortSignal): Promise<string | undefined> {
+  private async run(documentKey: string, plan: CompletionPlan, signal: AbortSignal, onProgress: (textSoFar: string) => void): Promise<string | undefined> {
     const startedAt = this.now();
     this.emit({ kind: 'start', documentKey });
     let failure: { error: unknown } | undefined;
     try {
-      const { text, cacheKey } = await this.generate(documentKey, plan, signal);
+      const { text, cacheKey } = await this.generate(documentKey, plan, signal, onProgress);
       this.reportedErrors.clear();
       if (text.trim() === '') return undefined;
       this.cache.set(cacheKey, text);
@@ -314,24 +316,30 @@ export class CompletionEngine {
   }
 
   /** Streams the completion; on "does not support insert" remembers it and retries once with the raw template. */
-  private async generate(documentKey: string, plan: CompletionPlan, signal: AbortSignal): Promise<{ text: string; cacheKey: string }> {
+  private async generate(
+    documentKey: string,
+    plan: CompletionPlan,
+    signal: AbortSignal,
+    onProgress: (textSoFar: string) => void,
+  ): Promise<{ text: string; cacheKey: string }> {
     try {
-      return { text: await this.stream(documentKey, plan, signal), cacheKey: plan.cacheKey };
+      return { text: await this.stream(documentKey, plan, signal, onProgress), cacheKey: plan.cacheKey };
     } catch (error) {
       if (!plan.useInsert || !isInsertRejected(error) || signal.aborted) throw error;
       this.insertRejected.add(plan.model);
       const rawPlan = withoutInsert(plan);
-      return { text: await this.stream(documentKey, rawPlan, signal), cacheKey: rawPlan.cacheKey };
+      return { text: await this.stream(documentKey, rawPlan, signal, onProgress), cacheKey: rawPlan.cacheKey };
     }
   }
 
-  private async stream(documentKey: string, plan: CompletionPlan, signal: AbortSignal): Promise<string> {
+  private async stream(documentKey: string, plan: CompletionPlan, signal: AbortSignal, onProgress: (textSoFar: string) => void): Promise<string> {
     const request = new AbortController();
     const requestSignal = AbortSignal.any([signal, request.signal]);
     const client = createOllamaClient(this.options.endpoint(), requestSignal, { [SUPERSEDE_HEADER]: supersedeKey(documentKey) }, this.options.fetch);
     try {
       const chunks = await client.generate(generateRequest(plan));
-      return await collectText(completionStream(chunks, { stopTokens: plan.stopTokens, rules: plan.rules, abortRequest: () => request.abort() }));
+      const tapped = reportRawText(chunks, onProgress);
+      return await collectText(completionStream(tapped, { stopTokens: plan.stopTokens, rules: plan.rules, abortRequest: () => request.abort() }));
     } finally {
       request.abort();
     }
@@ -457,6 +465,7 @@ function settledRecord(request: CompletionRequest, model: string, text: string, 
     done: Promise.resolve(text),
     settled: true,
     text,
+    partial: text,
     finishedAt: at,
     waiters: 0,
     orphanTimer: undefined,

@@ -94,6 +94,22 @@ export async function collectText(source: AsyncIterable<string>): Promise<string
   return text;
 }
 
+/**
+ * Passes the upstream chunks through and reports the raw text generated so far: the shaped text can lag
+ * behind (a line is held until it is known to be kept), while typed-through only needs to know whether
+ * the model is heading where the user is typing.
+ */
+export async function* reportRawText(chunks: AsyncIterable<unknown>, onProgress: (rawSoFar: string) => void): AsyncGenerator<unknown> {
+  let raw = '';
+  for await (const chunk of chunks) {
+    if (chunk && typeof chunk === 'object' && 'response' in chunk && typeof chunk.response === 'string' && chunk.response !== '') {
+      raw += chunk.response;
+      onProgress(raw);
+    }
+    yield chunk;
+  }
+}
+
 export interface CompletionStreamOptions {
   stopTokens: readonly string[];
   rules: ShapeRules;

@@ -14,6 +14,8 @@ export interface CompletionRecord {
   readonly settled: boolean;
   /** The completion, once settled; undefined if it produced nothing. */
   readonly text: string | undefined;
+  /** While pending: the raw text the model has generated so far. */
+  readonly partial?: string;
 }
 
 export interface Cursor {
@@ -23,14 +25,21 @@ export interface Cursor {
 
 /**
  * The characters typed since `record` was requested, when the record can still answer for `cursor`.
- * A pending record always qualifies (its text is checked when it settles); a settled one must start
+ * A pending record qualifies at the same position, or when what it has streamed so far agrees with
+ * what was typed (its text is checked again when it settles). A pending record that has shown nothing
+ * yet cannot vouch for typed characters: the caller then aborts it instead of waiting, so a fast
+ * typist never waits for (or keeps the GPU busy with) a stale suggestion. A settled record must start
  * with what was typed and have something left.
  */
 export function typedSince(record: CompletionRecord, cursor: Cursor, configuredModel: string): string | undefined {
   if (configuredModel !== '' && configuredModel !== record.model) return undefined;
   if (cursor.suffix !== record.suffix || !cursor.prefix.startsWith(record.prefix)) return undefined;
   const typed = cursor.prefix.slice(record.prefix.length);
-  if (!record.settled) return typed;
+  if (!record.settled) {
+    const partial = record.partial ?? '';
+    if (typed === '') return typed;
+    return partial !== '' && (partial.startsWith(typed) || typed.startsWith(partial)) ? typed : undefined;
+  }
   return remainderAfter(record.text, typed) === undefined ? undefined : typed;
 }
 

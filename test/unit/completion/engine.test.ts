@@ -140,6 +140,8 @@ describe('completion engine', () => {
     const editor = new AbortController();
     const first = engine.complete(request({ suffix, signal: editor.signal }));
     await server.waitFor(() => server.generateRequests().length === 1, 'the first request');
+    // Let the first streamed piece ("price") reach the engine: it is what vouches for the typed "pr".
+    await new Promise((resolve) => setTimeout(resolve, 250));
     editor.abort(); // the editor cancels the old call when the user types
     assert.equal(await first, undefined);
     const typed = engine.complete(request({ prefix: 'total = pr', suffix }));
@@ -149,6 +151,21 @@ describe('completion engine', () => {
     assert.equal(result?.source, 'typed-through');
     assert.equal(server.generateRequests().length, 1);
     assert.equal(server.generateRequests()[0]?.closedEarly, false);
+  });
+
+  it('aborts a pending request that has shown nothing yet when the user types on, instead of waiting for it', async () => {
+    server.script = (body) => (String(body.prompt).endsWith('pr') ? { chunks: ['ice'] } : { chunks: [], hold: true });
+    const { engine } = harness({ debounceMs: 0 });
+    const suffix = '\nprint(total)\n';
+    const editor = new AbortController();
+    const first = engine.complete(request({ suffix, signal: editor.signal }));
+    await server.waitFor(() => server.generateRequests().length === 1, 'the first request');
+    editor.abort();
+    assert.equal(await first, undefined);
+    const typed = await engine.complete(request({ prefix: 'total = pr', suffix }));
+    assert.equal(typed?.source, 'network');
+    assert.equal(server.generateRequests().length, 2);
+    await server.waitFor(() => server.generateRequests()[0]?.closedEarly === true, 'the stale request to be closed');
   });
 
   it('aborts a request nobody waits for any more after the grace time', async () => {

@@ -21,10 +21,14 @@ describe('typed-through reuse', () => {
     assert.equal(typedSince(settled, { prefix: 'return a', suffix: ';\n}' }, 'm'), 'a');
   });
 
-  it('always applies to a pending completion at or after its position (checked once it settles)', () => {
-    const pending: CompletionRecord = { ...settled, settled: false, text: undefined };
-    assert.equal(typedSince(pending, { prefix: 'return xyz', suffix: ';\n}' }, ''), 'xyz');
+  it('applies to a pending completion at its position, or past it while what it streamed agrees with the typing', () => {
+    const pending: CompletionRecord = { ...settled, settled: false, text: undefined, partial: '' };
     assert.equal(typedSince(pending, { prefix: 'return ', suffix: ';\n}' }, ''), '');
+    assert.equal(typedSince(pending, { prefix: 'return xyz', suffix: ';\n}' }, ''), undefined, 'nothing streamed yet cannot vouch for typing');
+    const streaming: CompletionRecord = { ...pending, partial: 'a +' };
+    assert.equal(typedSince(streaming, { prefix: 'return a', suffix: ';\n}' }, ''), 'a');
+    assert.equal(typedSince(streaming, { prefix: 'return a + b', suffix: ';\n}' }, ''), 'a + b', 'typing past the streamed text is checked when it settles');
+    assert.equal(typedSince(streaming, { prefix: 'return x', suffix: ';\n}' }, ''), undefined);
   });
 
   it('leaves nothing when only whitespace would remain', () => {
