@@ -6,7 +6,8 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../server/config';
 import { type FakeOllama, startFakeOllama } from '../fakes/fakeOllama';
-import { ALICE, BOB, bearer, makeDataDir, relayEnv, type RunningRelay, startRelayFor } from './helpers/harness';
+import { makeDataDir } from '../support/relay';
+import { ALICE, BOB, bearer, relayEnv, type RunningRelay, startRelayFor } from './helpers/harness';
 import { isRecord, rawRequest } from './helpers/rawHttp';
 
 function nativeError(body: string): string | undefined {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { FakeOllama } from '../fakes/fakeOllama';
-import { ALICE, BOB, bearer, CHAT, CODER, delay, fetchWithSignal, ollamaClient, openaiClient, type Rig, startRig } from './helpers/harness';
+import { ALICE, BOB, bearer, CHAT, CODER, delay, fetchWithSignal, ollamaClient, openaiClient } from './helpers/harness';
+import { useRig } from './helpers/useRig';
 import { rawRequest, type RawResponse } from './helpers/rawHttp';
 
 /** How long the relay may take to close its upstream request after its client left. */
@@ -29,24 +30,11 @@ function leave(fake: FakeOllama, controller: AbortController): number {
 }
 
 describe('relay: cancellation', () => {
-  let rig: Rig;
-  let fake: FakeOllama;
-  let url: string;
-
-  before(async () => {
-    rig = await startRig();
-    fake = rig.fake;
-    url = rig.relay.url;
-  });
-  afterEach(async () => {
-    // Let any straggling generation end before the next test counts.
-    await fake.waitFor((f) => f.stats.activeGenerations === 0, 3000, 'no generation left running').catch(() => undefined);
-    fake.reset();
-  });
-  after(() => rig.close());
+  // Let any straggling generation end before the next test counts.
+  const rig = useRig({ settleMs: 3000 });
 
   function startRaw(path: string, body: unknown, controller: AbortController, onChunk?: (bytes: Buffer) => void): Promise<RawResponse | undefined> {
-    return rawRequest(`${url}${path}`, {
+    return rawRequest(`${rig.url}${path}`, {
       method: 'POST',
       body: JSON.stringify(body),
       headers: { ...bearer(ALICE), 'Content-Type': 'application/json' },
@@ -57,43 +45,43 @@ describe('relay: cancellation', () => {
 
   describe('native', () => {
     it('aborts the upstream request when the client leaves before the first byte', async () => {
-      fake.behave({ firstTokenDelayMs: 4000 });
+      rig.fake.behave({ firstTokenDelayMs: 4000 });
       const controller = new AbortController();
       const pending = startRaw('/api/generate', { model: CODER, prompt: 'waiting' }, controller);
-      await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation to start');
+      await rig.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation to start');
       await delay(100);
-      const abortedAt = leave(fake, controller);
+      const abortedAt = leave(rig.fake, controller);
       await pending;
-      await assertUpstreamStopped(fake, '/api/generate', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/generate', abortedAt);
     });
 
     it('aborts the upstream request when the client leaves mid-stream', async () => {
-      fake.behave({ tokens: 300, tokenDelayMs: 15 });
+      rig.fake.behave({ tokens: 300, tokenDelayMs: 15 });
       const controller = new AbortController();
       let chunks = 0;
       let abortedAt = 0;
       await startRaw('/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'mid-stream' }] }, controller, () => {
         chunks += 1;
-        if (chunks === 3) abortedAt = leave(fake, controller);
+        if (chunks === 3) abortedAt = leave(rig.fake, controller);
       });
       assert.ok(abortedAt > 0, 'the stream had begun');
-      await assertUpstreamStopped(fake, '/api/chat', abortedAt);
-      assert.ok(fake.stats.tokensProduced < 300);
+      await assertUpstreamStopped(rig.fake, '/api/chat', abortedAt);
+      assert.ok(rig.fake.stats.tokensProduced < 300);
     });
 
     it('aborts the upstream request when a non-streaming client leaves', async () => {
-      fake.behave({ tokens: 200, tokenDelayMs: 15 });
+      rig.fake.behave({ tokens: 200, tokenDelayMs: 15 });
       const controller = new AbortController();
       const pending = startRaw('/api/generate', { model: CODER, prompt: 'not streaming', stream: false }, controller);
-      await fake.waitFor((f) => f.stats.tokensProduced >= 3, 2000, 'a few tokens');
-      const abortedAt = leave(fake, controller);
+      await rig.fake.waitFor((f) => f.stats.tokensProduced >= 3, 2000, 'a few tokens');
+      const abortedAt = leave(rig.fake, controller);
       await pending;
-      await assertUpstreamStopped(fake, '/api/generate', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/generate', abortedAt);
     });
 
     it('aborts upstream when the ollama client aborts its stream', async () => {
-      fake.behave({ tokens: 300, tokenDelayMs: 15 });
-      const stream = await ollamaClient(url).generate({ model: CODER, prompt: 'ollama abort', stream: true });
+      rig.fake.behave({ tokens: 300, tokenDelayMs: 15 });
+      const stream = await ollamaClient(rig.url).generate({ model: CODER, prompt: 'ollama abort', stream: true });
       let parts = 0;
       let abortedAt = 0;
       await assert.rejects(async () => {
@@ -102,30 +90,30 @@ describe('relay: cancellation', () => {
           parts += 1;
           if (parts === 3) {
             stream.abort();
-            fake.markClientGone();
+            rig.fake.markClientGone();
             abortedAt = Date.now();
           }
         }
       }, /abort/i);
-      await assertUpstreamStopped(fake, '/api/generate', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/generate', abortedAt);
     });
 
     it('aborts upstream when an ollama call is cancelled through its fetch before headers arrive', async () => {
-      fake.behave({ firstTokenDelayMs: 4000 });
+      rig.fake.behave({ firstTokenDelayMs: 4000 });
       const controller = new AbortController();
-      const client = ollamaClient(url, ALICE, fetchWithSignal(controller.signal));
+      const client = ollamaClient(rig.url, ALICE, fetchWithSignal(controller.signal));
       const pending = client.chat({ model: CHAT, messages: [{ role: 'user', content: 'cold and cancelled' }] });
-      await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation to start');
-      const abortedAt = leave(fake, controller);
+      await rig.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation to start');
+      const abortedAt = leave(rig.fake, controller);
       await assert.rejects(pending);
-      await assertUpstreamStopped(fake, '/api/chat', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/chat', abortedAt);
     });
   });
 
   describe('OpenAI-compatible', () => {
     it('aborts upstream when the openai client aborts a stream', async () => {
-      fake.behave({ tokens: 300, tokenDelayMs: 15 });
-      const stream = await openaiClient(url).chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'openai abort' }], stream: true });
+      rig.fake.behave({ tokens: 300, tokenDelayMs: 15 });
+      const stream = await openaiClient(rig.url).chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'openai abort' }], stream: true });
       let chunks = 0;
       let abortedAt = 0;
       try {
@@ -134,7 +122,7 @@ describe('relay: cancellation', () => {
           chunks += 1;
           if (chunks === 3) {
             stream.controller.abort();
-            fake.markClientGone();
+            rig.fake.markClientGone();
             abortedAt = Date.now();
           }
         }
@@ -142,40 +130,40 @@ describe('relay: cancellation', () => {
         // the SDK may end the loop quietly or throw an abort error
       }
       assert.ok(abortedAt > 0);
-      await assertUpstreamStopped(fake, '/api/chat', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/chat', abortedAt);
     });
 
     it('aborts upstream when an openai request is cancelled through its signal before the first byte', async () => {
-      fake.behave({ firstTokenDelayMs: 4000 }, CODER);
+      rig.fake.behave({ firstTokenDelayMs: 4000 }, CODER);
       const controller = new AbortController();
-      const pending = openaiClient(url).completions.create({ model: CODER, prompt: 'openai cold', max_tokens: 8 }, { signal: controller.signal });
-      await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation to start');
-      const abortedAt = leave(fake, controller);
+      const pending = openaiClient(rig.url).completions.create({ model: CODER, prompt: 'openai cold', max_tokens: 8 }, { signal: controller.signal });
+      await rig.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation to start');
+      const abortedAt = leave(rig.fake, controller);
       await assert.rejects(pending);
-      await assertUpstreamStopped(fake, '/api/generate', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/generate', abortedAt);
     });
 
     it('aborts upstream when a non-streaming openai chat is cancelled mid-generation', async () => {
-      fake.behave({ tokens: 200, tokenDelayMs: 15 });
+      rig.fake.behave({ tokens: 200, tokenDelayMs: 15 });
       const controller = new AbortController();
-      const pending = openaiClient(url).chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'openai whole abort' }] }, { signal: controller.signal });
-      await fake.waitFor((f) => f.stats.tokensProduced >= 3, 2000, 'a few tokens');
-      const abortedAt = leave(fake, controller);
+      const pending = openaiClient(rig.url).chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'openai whole abort' }] }, { signal: controller.signal });
+      await rig.fake.waitFor((f) => f.stats.tokensProduced >= 3, 2000, 'a few tokens');
+      const abortedAt = leave(rig.fake, controller);
       await assert.rejects(pending);
-      await assertUpstreamStopped(fake, '/api/chat', abortedAt);
+      await assertUpstreamStopped(rig.fake, '/api/chat', abortedAt);
     });
   });
 
   describe('X-Relay-Supersede', () => {
     it('cancels the same token\'s earlier request with the same key and answers the new one', async () => {
-      fake.behave({ firstTokenDelayMs: 400, tokens: 5 });
-      const first = rawRequest(`${url}/api/generate`, {
+      rig.fake.behave({ firstTokenDelayMs: 400, tokens: 5 });
+      const first = rawRequest(`${rig.url}/api/generate`, {
         method: 'POST',
         body: JSON.stringify({ model: CODER, prompt: 'first keystroke' }),
         headers: { ...bearer(ALICE), 'X-Relay-Supersede': 'doc-1' },
       }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-      await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the first generation to start');
-      const second = await rawRequest(`${url}/api/generate`, {
+      await rig.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the first generation to start');
+      const second = await rawRequest(`${rig.url}/api/generate`, {
         method: 'POST',
         body: JSON.stringify({ model: CODER, prompt: 'second keystroke' }),
         headers: { ...bearer(ALICE), 'X-Relay-Supersede': 'doc-1' },
@@ -185,19 +173,19 @@ describe('relay: cancellation', () => {
       const firstOutcome = await first;
       const firstCompleted = !(firstOutcome instanceof Error) && !firstOutcome.aborted && firstOutcome.body.includes('"done":true');
       assert.equal(firstCompleted, false, 'the first request was not answered in full');
-      assert.equal(fake.requestsTo('/api/generate')[0]?.closedEarly, true, 'the first upstream request was cancelled');
-      assert.equal(fake.stats.generationsAborted, 1);
+      assert.equal(rig.fake.requestsTo('/api/generate')[0]?.closedEarly, true, 'the first upstream request was cancelled');
+      assert.equal(rig.fake.stats.generationsAborted, 1);
     });
 
     it('does not cancel another token\'s request with the same key', async () => {
-      fake.behave({ firstTokenDelayMs: 300, tokens: 3 });
-      const alice = rawRequest(`${url}/api/generate`, {
+      rig.fake.behave({ firstTokenDelayMs: 300, tokens: 3 });
+      const alice = rawRequest(`${rig.url}/api/generate`, {
         method: 'POST',
         body: JSON.stringify({ model: CODER, prompt: 'alice types' }),
         headers: { ...bearer(ALICE), 'X-Relay-Supersede': 'doc-shared' },
       });
-      await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'alice\'s generation to start');
-      const bob = rawRequest(`${url}/api/generate`, {
+      await rig.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'alice\'s generation to start');
+      const bob = rawRequest(`${rig.url}/api/generate`, {
         method: 'POST',
         body: JSON.stringify({ model: CODER, prompt: 'bob types' }),
         headers: { ...bearer(BOB), 'X-Relay-Supersede': 'doc-shared' },
@@ -205,8 +193,8 @@ describe('relay: cancellation', () => {
       const [a, b] = await Promise.all([alice, bob]);
       assert.equal(a.status, 200);
       assert.equal(b.status, 200);
-      assert.equal(fake.stats.generationsCompleted, 2);
-      assert.equal(fake.stats.generationsAborted, 0);
+      assert.equal(rig.fake.stats.generationsCompleted, 2);
+      assert.equal(rig.fake.stats.generationsAborted, 0);
     });
   });
 });

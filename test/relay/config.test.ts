@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../server/config';
 import { startRelay } from '../../server/relay';
-import { LogCapture, type Env, relayEnv } from './helpers/harness';
+import { LogCapture } from '../support/logCapture';
+import { type Env, relayEnv } from './helpers/harness';
 
 const UPSTREAM = 'http://127.0.0.1:11434';
 
@@ -11,7 +12,7 @@ async function expectConfigError(overrides: Env, variable: string | readonly str
   const env = relayEnv(UPSTREAM, '/tmp/aide-relay-config-test', overrides);
   let caught: unknown;
   try {
-    const relay = await startRelay(loadConfig(env), { logStream: new LogCapture(false) });
+    const relay = await startRelay(loadConfig(env), { logStream: new LogCapture() });
     await relay.close();
   } catch (error) {
     caught = error;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import OpenAI from 'openai';
 import { DEFAULT_ERROR_MESSAGE, fakeReplyText, type FakeOllama, startFakeOllama } from '../fakes/fakeOllama';
-import { ALICE, bearer, CHAT, closedPort, CODER, delay, NO_INSERT, ollamaClient, openaiClient, type Rig, startRelayFor, startRig } from './helpers/harness';
+import { closedPort } from '../support/net';
+import { ALICE, bearer, CHAT, CODER, delay, NO_INSERT, ollamaClient, openaiClient, type Rig, startRelayFor, startRig } from './helpers/harness';
 import { isRecord, rawRequest, type RawResponse } from './helpers/rawHttp';
 import { sseData } from './helpers/sse';
 

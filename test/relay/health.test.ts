@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import type { FakeOllama } from '../fakes/fakeOllama';
-import { ALICE, bearer, BOB, CHAT, closedPort, ollamaClient, type Rig, startRelayFor, startRig } from './helpers/harness';
+import { closedPort } from '../support/net';
+import { ALICE, bearer, BOB, CHAT, ollamaClient, startRelayFor } from './helpers/harness';
+import { useRig } from './helpers/useRig';
 import { rawRequest } from './helpers/rawHttp';
 
 /** Sample lines (not comments) of a Prometheus text body. */
@@ -13,31 +14,21 @@ function sampleValue(line: string): number {
 }
 
 describe('relay: health and metrics', () => {
-  let rig: Rig;
-  let fake: FakeOllama;
-  let url: string;
-
-  before(async () => {
-    rig = await startRig();
-    fake = rig.fake;
-    url = rig.relay.url;
-  });
-  afterEach(() => fake.reset());
-  after(() => rig.close());
+  const rig = useRig();
 
   async function scrape(): Promise<string> {
-    const res = await rawRequest(`${url}/metrics`, { headers: bearer(ALICE) });
+    const res = await rawRequest(`${rig.url}/metrics`, { headers: bearer(ALICE) });
     assert.equal(res.status, 200);
     return res.body;
   }
 
   describe('health', () => {
     it('answers /healthz with 200', async () => {
-      assert.equal((await rawRequest(`${url}/healthz`)).status, 200);
+      assert.equal((await rawRequest(`${rig.url}/healthz`)).status, 200);
     });
 
     it('answers /readyz with 200 while Ollama answers', async () => {
-      assert.equal((await rawRequest(`${url}/readyz`)).status, 200);
+      assert.equal((await rawRequest(`${rig.url}/readyz`)).status, 200);
     });
 
     it('answers /readyz with 503 and a reason, without credentials, when no upstream answers', async () => {
@@ -60,15 +51,15 @@ describe('relay: health and metrics', () => {
 
   describe('metrics', () => {
     it('needs a relay token', async () => {
-      assert.equal((await rawRequest(`${url}/metrics`)).status, 401);
-      assert.equal((await rawRequest(`${url}/metrics`, { headers: bearer('wrong-token-000') })).status, 401);
-      const res = await rawRequest(`${url}/metrics`, { headers: bearer(BOB) });
+      assert.equal((await rawRequest(`${rig.url}/metrics`)).status, 401);
+      assert.equal((await rawRequest(`${rig.url}/metrics`, { headers: bearer('wrong-token-000') })).status, 401);
+      const res = await rawRequest(`${rig.url}/metrics`, { headers: bearer(BOB) });
       assert.equal(res.status, 200);
       assert.match(String(res.headers['content-type']), /^text\/plain/);
     });
 
     it('needs METRICS_TOKEN, and only it, when set', async () => {
-      const guarded = await startRelayFor(fake.url, { METRICS_TOKEN: 'metrics-secret-99' });
+      const guarded = await startRelayFor(rig.fake.url, { METRICS_TOKEN: 'metrics-secret-99' });
       try {
         assert.equal((await rawRequest(`${guarded.url}/metrics`, { headers: bearer('metrics-secret-99') })).status, 200);
         assert.notEqual((await rawRequest(`${guarded.url}/metrics`, { headers: bearer(ALICE) })).status, 200);
@@ -79,14 +70,14 @@ describe('relay: health and metrics', () => {
     });
 
     it('counts answered requests by route and status', async () => {
-      await ollamaClient(url).chat({ model: CHAT, messages: [{ role: 'user', content: 'metrics turn' }] });
+      await ollamaClient(rig.url).chat({ model: CHAT, messages: [{ role: 'user', content: 'metrics turn' }] });
       const lines = samples(await scrape());
       const chatOk = lines.find((l) => /requests?_total\{/.test(l) && l.includes('"/api/chat"') && l.includes('"200"'));
       assert.ok(chatOk && sampleValue(chatOk) >= 1, 'a request counter for /api/chat with status 200');
     });
 
     it('counts rejected requests (401) as well', async () => {
-      await rawRequest(`${url}/api/tags`);
+      await rawRequest(`${rig.url}/api/tags`);
       const lines = samples(await scrape());
       assert.ok(
         lines.some((l) => /requests?_total\{/.test(l) && l.includes('"401"')),
@@ -95,25 +86,25 @@ describe('relay: health and metrics', () => {
     });
 
     it('exposes a time-to-first-token histogram and an in-flight gauge', async () => {
-      await ollamaClient(url).generate({ model: 'qwen2.5-coder:1.5b', prompt: 'ttft sample' });
+      await ollamaClient(rig.url).generate({ model: 'qwen2.5-coder:1.5b', prompt: 'ttft sample' });
       const metrics = await scrape();
       assert.match(metrics, /^\w*(ttft|first_token|first_byte)\w*_bucket\{/m, 'a time-to-first-token histogram');
       assert.match(metrics, /^# TYPE \w*in_?flight\w* gauge$/m, 'an in-flight gauge');
     });
 
     it('counts client aborts', async () => {
-      fake.behave({ firstTokenDelayMs: 3000 });
+      rig.fake.behave({ firstTokenDelayMs: 3000 });
       const controller = new AbortController();
-      const aborted = rawRequest(`${url}/api/chat`, {
+      const aborted = rawRequest(`${rig.url}/api/chat`, {
         method: 'POST',
         headers: bearer(ALICE),
         body: JSON.stringify({ model: CHAT, messages: [{ role: 'user', content: 'abort for metrics' }] }),
         signal: controller.signal,
       }).catch(() => undefined);
-      await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation');
+      await rig.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the generation');
       controller.abort();
       await aborted;
-      await fake.waitFor((f) => f.stats.generationsAborted === 1, 2000, 'the abort to reach Ollama');
+      await rig.fake.waitFor((f) => f.stats.generationsAborted === 1, 2000, 'the abort to reach Ollama');
       const metrics = await scrape();
       const abortMetric = /^# TYPE (\w*abort\w*) counter$/m.exec(metrics)?.[1];
       assert.ok(abortMetric, 'a client-abort counter');
@@ -124,7 +115,7 @@ describe('relay: health and metrics', () => {
     });
 
     it('shows no token, key or prompt in metrics', async () => {
-      const keyed = await startRelayFor(fake.url, { OLLAMA_API_KEY: 'upstream-key-metrics-7' });
+      const keyed = await startRelayFor(rig.fake.url, { OLLAMA_API_KEY: 'upstream-key-metrics-7' });
       try {
         await ollamaClient(keyed.url).generate({ model: 'qwen2.5-coder:1.5b', prompt: 'secret prompt for metrics' });
         await rawRequest(`${keyed.url}/api/tags`, { headers: bearer('guessed-token-123') });

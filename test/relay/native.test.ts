@@ -8,12 +8,11 @@ import {
   CODER,
   EMBEDDER,
   ollamaClient,
-  type Rig,
   startRelayFor,
-  startRig,
   statusOf,
   THINKER,
 } from './helpers/harness';
+import { useRig } from './helpers/useRig';
 import { isRecord, parseNdjson, rawRequest, stringField } from './helpers/rawHttp';
 
 function lastRequest(fake: FakeOllama, path: string): RecordedRequest {
@@ -32,21 +31,11 @@ function post(url: string, path: string, body: unknown, headers: Record<string, 
 }
 
 describe('relay: Ollama-native routes', () => {
-  let rig: Rig;
-  let fake: FakeOllama;
-  let url: string;
-
-  before(async () => {
-    rig = await startRig();
-    fake = rig.fake;
-    url = rig.relay.url;
-  });
-  afterEach(() => fake.reset());
-  after(() => rig.close());
+  const rig = useRig();
 
   describe('pass-through with the ollama client', () => {
     it('streams a chat reply token by token', async () => {
-      const stream = await ollamaClient(url).chat({ model: CHAT, messages: [{ role: 'user', content: 'stream a chat ✓' }], stream: true });
+      const stream = await ollamaClient(rig.url).chat({ model: CHAT, messages: [{ role: 'user', content: 'stream a chat ✓' }], stream: true });
       const parts: string[] = [];
       let done = false;
       for await (const part of stream) {
@@ -59,14 +48,14 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('returns a non-streaming chat reply in one object', async () => {
-      const reply = await ollamaClient(url).chat({ model: CHAT, messages: [{ role: 'user', content: 'whole chat' }] });
+      const reply = await ollamaClient(rig.url).chat({ model: CHAT, messages: [{ role: 'user', content: 'whole chat' }] });
       assert.equal(reply.message.content, fakeReplyText('whole chat'));
       assert.equal(reply.done, true);
-      assert.equal(lastRequest(fake, '/api/chat').headers['content-type'], 'application/json');
+      assert.equal(lastRequest(rig.fake, '/api/chat').headers['content-type'], 'application/json');
     });
 
     it('streams and returns generate replies', async () => {
-      const client = ollamaClient(url);
+      const client = ollamaClient(rig.url);
       let streamed = '';
       for await (const part of await client.generate({ model: CODER, prompt: 'generate streamed', stream: true })) streamed += part.response;
       assert.equal(streamed, fakeReplyText('generate streamed'));
@@ -86,8 +75,8 @@ describe('relay: Ollama-native routes', () => {
         options: { temperature: 0.2, top_p: 0.9, num_ctx: 4096, num_predict: 64, stop: ['<|endoftext|>', '\n\n'], repeat_penalty: 1.1 },
         stream: false,
       };
-      await ollamaClient(url).generate(request);
-      assert.deepEqual(lastRequest(fake, '/api/generate').body, request);
+      await ollamaClient(rig.url).generate(request);
+      assert.deepEqual(lastRequest(rig.fake, '/api/generate').body, request);
     });
 
     it('passes raw mode and omits nothing Ollama needs', async () => {
@@ -99,8 +88,8 @@ describe('relay: Ollama-native routes', () => {
         stream: true,
       };
       let final: unknown;
-      for await (const part of await ollamaClient(url).generate(request)) final = part;
-      assert.deepEqual(lastRequest(fake, '/api/generate').body, request);
+      for await (const part of await ollamaClient(rig.url).generate(request)) final = part;
+      assert.deepEqual(lastRequest(rig.fake, '/api/generate').body, request);
       assert.ok(isRecord(final) && !('context' in final), 'raw mode has no context');
     });
 
@@ -125,51 +114,51 @@ describe('relay: Ollama-native routes', () => {
       };
       let thinking = '';
       let content = '';
-      for await (const part of await ollamaClient(url).chat(request)) {
+      for await (const part of await ollamaClient(rig.url).chat(request)) {
         thinking += part.message.thinking ?? '';
         content += part.message.content;
       }
-      assert.deepEqual(lastRequest(fake, '/api/chat').body, request);
+      assert.deepEqual(lastRequest(rig.fake, '/api/chat').body, request);
       assert.ok(thinking.length > 0, 'thinking chunks pass through');
       assert.equal(content, fakeReplyText('what is in this picture?'));
     });
 
     it('passes think levels and unknown future fields unchanged', async () => {
       const request = { model: THINKER, prompt: 'levels', think: 'low', truncate: false, shift: true, logprobs: true, top_logprobs: 3, x_future: { a: [1, 2.5] } };
-      const res = await post(url, '/api/generate', request);
+      const res = await post(rig.url, '/api/generate', request);
       assert.equal(res.status, 200);
-      assert.deepEqual(lastRequest(fake, '/api/generate').body, request);
+      assert.deepEqual(lastRequest(rig.fake, '/api/generate').body, request);
     });
 
     it('forwards the request body byte for byte', async () => {
       const body = '{ "model":"qwen2.5-coder:1.5b" ,"prompt":"caf\\u00e9 \\ud83e\\udd99 bytes",\n "stream":false, "options":{"temperature":0.70, "num_ctx":2048}}';
-      const res = await rawRequest(`${url}/api/generate`, { method: 'POST', body, headers: { ...bearer(ALICE), 'Content-Type': 'application/json' } });
+      const res = await rawRequest(`${rig.url}/api/generate`, { method: 'POST', body, headers: { ...bearer(ALICE), 'Content-Type': 'application/json' } });
       assert.equal(res.status, 200);
-      assert.equal(lastRequest(fake, '/api/generate').rawBody, body);
+      assert.equal(lastRequest(rig.fake, '/api/generate').rawBody, body);
     });
   });
 
   describe('upstream request headers', () => {
     it('sends the upstream Host, drops the client Origin and never forwards the client token', async () => {
-      const res = await post(url, '/api/generate', { model: CODER, prompt: 'headers check', stream: false }, {
+      const res = await post(rig.url, '/api/generate', { model: CODER, prompt: 'headers check', stream: false }, {
         ...bearer(ALICE),
         Host: 'relay.example.com',
         Origin: 'https://evil.example',
       });
       assert.equal(res.status, 200, `the fake refuses a public Host or a foreign Origin with 403; got ${res.status} ${res.body}`);
-      const seen = lastRequest(fake, '/api/generate').headers;
-      assert.equal(seen.host, new URL(fake.url).host);
+      const seen = lastRequest(rig.fake, '/api/generate').headers;
+      assert.equal(seen.host, new URL(rig.fake.url).host);
       assert.equal(seen.origin, undefined);
       assert.equal(seen.authorization, undefined);
       assert.ok(!JSON.stringify(seen).includes(ALICE), 'the relay token appears in no upstream header');
     });
 
     it('sends OLLAMA_API_KEY upstream as a Bearer token instead of the client token', async () => {
-      const keyed = await startRelayFor(fake.url, { OLLAMA_API_KEY: 'upstream-key-5f2a9' });
+      const keyed = await startRelayFor(rig.fake.url, { OLLAMA_API_KEY: 'upstream-key-5f2a9' });
       try {
         const res = await post(keyed.url, '/api/generate', { model: CODER, prompt: 'keyed', stream: false });
         assert.equal(res.status, 200);
-        assert.equal(lastRequest(fake, '/api/generate').headers.authorization, 'Bearer upstream-key-5f2a9');
+        assert.equal(lastRequest(rig.fake, '/api/generate').headers.authorization, 'Bearer upstream-key-5f2a9');
         assert.ok(!res.body.includes('upstream-key-5f2a9'));
       } finally {
         await keyed.close();
@@ -177,16 +166,16 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('sends userinfo of the upstream URL as Basic auth and not in the Host', async () => {
-      const upstream = new URL(fake.url);
+      const upstream = new URL(rig.fake.url);
       upstream.username = 'ollama';
       upstream.password = 'p@ss:word';
       const basic = await startRelayFor(upstream.toString().replace(/\/$/, ''));
       try {
         const res = await post(basic.url, '/api/generate', { model: CODER, prompt: 'basic', stream: false });
         assert.equal(res.status, 200);
-        const seen = lastRequest(fake, '/api/generate').headers;
+        const seen = lastRequest(rig.fake, '/api/generate').headers;
         assert.equal(seen.authorization, `Basic ${Buffer.from('ollama:p@ss:word').toString('base64')}`);
-        assert.equal(seen.host, new URL(fake.url).host);
+        assert.equal(seen.host, new URL(rig.fake.url).host);
       } finally {
         await basic.close();
       }
@@ -195,18 +184,18 @@ describe('relay: Ollama-native routes', () => {
 
   describe('streaming', () => {
     it('delivers NDJSON incrementally: the first token arrives before Ollama has finished', async () => {
-      fake.behave({ tokens: 8, tokenDelayMs: 120 });
+      rig.fake.behave({ tokens: 8, tokenDelayMs: 120 });
       let firstTokenAt = 0;
       let finishedWhenFirstArrived = true;
       const started = Date.now();
-      const res = await rawRequest(`${url}/api/generate`, {
+      const res = await rawRequest(`${rig.url}/api/generate`, {
         method: 'POST',
         body: JSON.stringify({ model: CODER, prompt: 'slow stream' }),
         headers: bearer(ALICE),
         onChunk: () => {
           if (firstTokenAt !== 0) return;
           firstTokenAt = Date.now();
-          finishedWhenFirstArrived = fake.stats.generationsCompleted > 0;
+          finishedWhenFirstArrived = rig.fake.stats.generationsCompleted > 0;
         },
       });
       assert.equal(res.status, 200);
@@ -219,8 +208,8 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('keeps split upstream chunks intact, including code points cut in half', async () => {
-      fake.behave({ splitChunks: true, tokens: 15 });
-      const res = await post(url, '/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'splitté 🦙' }] });
+      rig.fake.behave({ splitChunks: true, tokens: 15 });
+      const res = await post(rig.url, '/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'splitté 🦙' }] });
       const lines = parseNdjson(res.body);
       const content = lines.map((l) => (isRecord(l) && isRecord(l.message) ? String(l.message.content) : '')).join('');
       assert.equal(content, fakeReplyText('splitté 🦙', 15));
@@ -228,7 +217,7 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('labels the stream application/x-ndjson with no-store, no proxy buffering and Server-Timing', async () => {
-      const res = await post(url, '/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'headers' }] });
+      const res = await post(rig.url, '/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'headers' }] });
       assert.equal(res.status, 200);
       assert.match(String(res.headers['content-type']), /^application\/x-ndjson/);
       assert.equal(res.headers['x-accel-buffering'], 'no');
@@ -237,7 +226,7 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('adds a relay object to the final record, keeping Ollama\'s durations and counts', async () => {
-      const res = await post(url, '/api/generate', { model: CODER, prompt: 'final record' });
+      const res = await post(rig.url, '/api/generate', { model: CODER, prompt: 'final record' });
       const lines = parseNdjson(res.body);
       const last = lines.at(-1);
       assert.ok(isRecord(last) && last.done === true);
@@ -254,21 +243,21 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('adds a relay object to a non-streaming reply', async () => {
-      const res = await post(url, '/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'final whole' }], stream: false });
+      const res = await post(rig.url, '/api/chat', { model: CHAT, messages: [{ role: 'user', content: 'final whole' }], stream: false });
       const body: unknown = JSON.parse(res.body);
       assert.ok(isRecord(body) && isRecord(body.relay), `reply carries relay: ${res.body}`);
       assert.ok(isRecord(body.message) && body.message.content === fakeReplyText('final whole'));
     });
 
     it('passes a load request (empty prompt) through with done_reason load', async () => {
-      const reply = await ollamaClient(url).generate({ model: CODER, prompt: '' });
+      const reply = await ollamaClient(rig.url).generate({ model: CODER, prompt: '' });
       assert.equal(reply.done_reason, 'load');
     });
   });
 
   describe('metadata and embeddings', () => {
     it('lists models with their families and capabilities', async () => {
-      const tags = await ollamaClient(url).list();
+      const tags = await ollamaClient(rig.url).list();
       assert.deepEqual(
         tags.models.map((m) => m.name).sort(),
         ['codellama:7b-code', 'llama3.2:1b', 'nomic-embed-text:latest', 'qwen2.5-coder:1.5b', 'qwen3:0.6b'],
@@ -277,18 +266,18 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('shows a model with capabilities and model_info', async () => {
-      const res = await post(url, '/api/show', { model: CODER });
+      const res = await post(rig.url, '/api/show', { model: CODER });
       assert.equal(res.status, 200);
       const body: unknown = JSON.parse(res.body);
       assert.ok(isRecord(body) && isRecord(body.model_info));
       assert.deepEqual(body.capabilities, ['completion', 'insert']);
       assert.equal(body.model_info['qwen2.context_length'], 32768);
-      const show = await ollamaClient(url).show({ model: CHAT });
+      const show = await ollamaClient(rig.url).show({ model: CHAT });
       assert.deepEqual(show.capabilities, ['completion', 'tools']);
     });
 
     it('answers ps and version', async () => {
-      const client = ollamaClient(url);
+      const client = ollamaClient(rig.url);
       await client.generate({ model: CODER, prompt: 'warm up for ps' });
       const ps = await client.ps();
       assert.ok(ps.models.some((m) => m.name === CODER));
@@ -296,7 +285,7 @@ describe('relay: Ollama-native routes', () => {
     });
 
     it('embeds through /api/embed and /api/embeddings', async () => {
-      const client = ollamaClient(url);
+      const client = ollamaClient(rig.url);
       const embed = await client.embed({ model: EMBEDDER, input: ['first text', 'second text'] });
       assert.deepEqual(embed.embeddings, [fakeEmbedding('first text'), fakeEmbedding('second text')]);
       const legacy = await client.embeddings({ model: EMBEDDER, prompt: 'legacy text' });
@@ -308,17 +297,17 @@ describe('relay: Ollama-native routes', () => {
     for (const model of ['gpt-oss:120b-cloud', 'qwen3-coder:480b-cloud', 'deepseek-v3.1:cloud', 'kimi-k2-cloud']) {
       it(`refuses ${model} with 403 without calling Ollama`, async () => {
         await assert.rejects(
-          ollamaClient(url).chat({ model, messages: [{ role: 'user', content: 'cloud?' }] }),
+          ollamaClient(rig.url).chat({ model, messages: [{ role: 'user', content: 'cloud?' }] }),
           (error: unknown) => statusOf(error) === 403,
         );
-        assert.deepEqual(requestsNaming(fake, model), []);
+        assert.deepEqual(requestsNaming(rig.fake, model), []);
       });
     }
 
     it('refuses cloud models on generate and show as well', async () => {
-      assert.equal((await post(url, '/api/generate', { model: 'gpt-oss:20b-cloud', prompt: 'x' })).status, 403);
-      assert.equal((await post(url, '/api/show', { model: 'gpt-oss:20b-cloud' })).status, 403);
-      assert.deepEqual(requestsNaming(fake, 'gpt-oss:20b-cloud'), []);
+      assert.equal((await post(rig.url, '/api/generate', { model: 'gpt-oss:20b-cloud', prompt: 'x' })).status, 403);
+      assert.equal((await post(rig.url, '/api/show', { model: 'gpt-oss:20b-cloud' })).status, 403);
+      assert.deepEqual(requestsNaming(rig.fake, 'gpt-oss:20b-cloud'), []);
     });
 
     it('lets cloud models through when RELAY_ALLOW_CLOUD_MODELS=1', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { fakeEmbedding, fakeReplyText, fakeReplyTokens, type FakeOllama, type RecordedRequest } from '../fakes/fakeOllama';
-import { ALICE, bearer, CHAT, CODER, EMBEDDER, NO_INSERT, openaiClient, type Rig, startRig, statusOf } from './helpers/harness';
+import { ALICE, bearer, CHAT, CODER, EMBEDDER, NO_INSERT, openaiClient, statusOf } from './helpers/harness';
+import { useRig } from './helpers/useRig';
 import { isRecord, rawRequest } from './helpers/rawHttp';
 import { sseData } from './helpers/sse';
 
@@ -28,19 +29,12 @@ function apiErrorOf(error: unknown): { status: number | undefined; type: unknown
 }
 
 describe('relay: OpenAI-compatible routes', () => {
-  let rig: Rig;
-  let fake: FakeOllama;
-  let url: string;
+  const rig = useRig();
   let client: OpenAI;
 
-  before(async () => {
-    rig = await startRig();
-    fake = rig.fake;
-    url = rig.relay.url;
-    client = openaiClient(url);
+  before(() => {
+    client = openaiClient(rig.url);
   });
-  afterEach(() => fake.reset());
-  after(() => rig.close());
 
   describe('chat completions', () => {
     it('answers a non-streaming chat completion with the reply and usage', async () => {
@@ -49,7 +43,7 @@ describe('relay: OpenAI-compatible routes', () => {
       assert.equal(completion.choices[0]?.message.content, fakeReplyText('openai whole'));
       assert.equal(completion.choices[0]?.finish_reason, 'stop');
       assert.equal(completion.usage?.completion_tokens, fakeReplyTokens('openai whole').length);
-      assert.equal(lastRequest(fake, '/api/chat').path, '/api/chat', 'translated to the native route');
+      assert.equal(lastRequest(rig.fake, '/api/chat').path, '/api/chat', 'translated to the native route');
     });
 
     it('streams a chat completion chunk by chunk', async () => {
@@ -84,7 +78,7 @@ describe('relay: OpenAI-compatible routes', () => {
     });
 
     it('frames the stream as SSE ending with data: [DONE]', async () => {
-      const res = await rawRequest(`${url}/v1/chat/completions`, {
+      const res = await rawRequest(`${rig.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { ...bearer(ALICE), 'Content-Type': 'application/json' },
         body: JSON.stringify({ model: CHAT, messages: [{ role: 'user', content: 'sse framing' }], stream: true }),
@@ -99,7 +93,7 @@ describe('relay: OpenAI-compatible routes', () => {
 
     it('leaves temperature and top_p unset unless the client sets them', async () => {
       await client.chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'no sampling' }] });
-      const plain = optionsOf(lastRequest(fake, '/api/chat'));
+      const plain = optionsOf(lastRequest(rig.fake, '/api/chat'));
       assert.equal('temperature' in plain, false, `no injected temperature: ${JSON.stringify(plain)}`);
       assert.equal('top_p' in plain, false, `no injected top_p: ${JSON.stringify(plain)}`);
       await client.chat.completions.create({
@@ -111,7 +105,7 @@ describe('relay: OpenAI-compatible routes', () => {
         stop: ['END'],
         seed: 11,
       });
-      const set = optionsOf(lastRequest(fake, '/api/chat'));
+      const set = optionsOf(lastRequest(rig.fake, '/api/chat'));
       assert.equal(set.temperature, 0.3);
       assert.equal(set.top_p, 0.8);
       assert.equal(set.num_predict, 5);
@@ -121,9 +115,9 @@ describe('relay: OpenAI-compatible routes', () => {
 
     it('sets one num_ctx per model, within the model\'s trained context, for chat and completions alike', async () => {
       await client.chat.completions.create({ model: CODER, messages: [{ role: 'user', content: 'ctx chat' }] });
-      const chatCtx = optionsOf(lastRequest(fake, '/api/chat')).num_ctx;
+      const chatCtx = optionsOf(lastRequest(rig.fake, '/api/chat')).num_ctx;
       await client.completions.create({ model: CODER, prompt: 'ctx completion', temperature: 0 });
-      const completionCtx = optionsOf(lastRequest(fake, '/api/generate')).num_ctx;
+      const completionCtx = optionsOf(lastRequest(rig.fake, '/api/generate')).num_ctx;
       assert.equal(typeof chatCtx, 'number', 'num_ctx is set, since /v1 callers cannot set it themselves');
       assert.ok(Number.isInteger(chatCtx) && Number(chatCtx) > 0 && Number(chatCtx) <= 32768, `num_ctx ${String(chatCtx)} within the trained context`);
       assert.equal(completionCtx, chatCtx, 'identical load options avoid a model reload');
@@ -134,11 +128,11 @@ describe('relay: OpenAI-compatible routes', () => {
     it('answers a fill-in-the-middle completion by passing suffix to native generate', async () => {
       const completion = await client.completions.create({ model: CODER, prompt: 'def mid(', suffix: '):\n    pass', max_tokens: 16, temperature: 0.1 });
       assert.equal(completion.choices[0]?.text, fakeReplyText('def mid('));
-      const body = lastRequest(fake, '/api/generate').body;
+      const body = lastRequest(rig.fake, '/api/generate').body;
       assert.ok(isRecord(body));
       assert.equal(body.prompt, 'def mid(');
       assert.equal(body.suffix, '):\n    pass');
-      assert.equal(optionsOf(lastRequest(fake, '/api/generate')).temperature, 0.1);
+      assert.equal(optionsOf(lastRequest(rig.fake, '/api/generate')).temperature, 0.1);
     });
 
     it('streams a completion', async () => {
@@ -146,7 +140,7 @@ describe('relay: OpenAI-compatible routes', () => {
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
       assert.equal(text, fakeReplyText('stream completion'));
-      assert.equal('temperature' in optionsOf(lastRequest(fake, '/api/generate')), false);
+      assert.equal('temperature' in optionsOf(lastRequest(rig.fake, '/api/generate')), false);
     });
 
     it('answers suffix on a model without insert with 400 in the OpenAI shape, keeping Ollama\'s message', async () => {
@@ -189,7 +183,7 @@ describe('relay: OpenAI-compatible routes', () => {
 
   describe('errors', () => {
     it('answers a wrong API key with 401 in the OpenAI shape', async () => {
-      await assert.rejects(openaiClient(url, 'not-a-token').models.list(), (error: unknown) => {
+      await assert.rejects(openaiClient(rig.url, 'not-a-token').models.list(), (error: unknown) => {
         assert.ok(error instanceof OpenAI.AuthenticationError, `AuthenticationError expected, got ${String(error)}`);
         return true;
       });
@@ -206,7 +200,7 @@ describe('relay: OpenAI-compatible routes', () => {
     });
 
     it('answers an unknown /v1 route with 404 in the OpenAI shape', async () => {
-      const res = await rawRequest(`${url}/v1/assistants`, { headers: bearer(ALICE) });
+      const res = await rawRequest(`${rig.url}/v1/assistants`, { headers: bearer(ALICE) });
       assert.equal(res.status, 404);
       const body: unknown = JSON.parse(res.body);
       assert.ok(isRecord(body) && isRecord(body.error) && typeof body.error.message === 'string');

@@ -3,17 +3,14 @@
  * Every log line written by any relay in the run is kept, so a root hook can prove that no secret and no
  * completion text ever reached a log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { loadConfig } from '../../../server/config';
-import { startRelay } from '../../../server/relay';
 import { type FakeOllama, type FakeOllamaOptions, startFakeOllama } from '../../fakes/fakeOllama';
-import { isRecord } from './rawHttp';
+import { isRecord } from '../../support/json';
+import { LogCapture } from '../../support/logCapture';
+import { type Env, localRelayEnv, startLocalRelay } from '../../support/relay';
+
+export type { Env };
 
 export const ALICE = 'tok-alice-123';
 export const BOB = 'tok-bob-456';
@@ -27,39 +24,8 @@ export const CHAT = 'llama3.2:1b';
 export const THINKER = 'qwen3:0.6b';
 export const EMBEDDER = 'nomic-embed-text';
 
-export class LogCapture extends Writable {
-  private readonly chunks: string[] = [];
-
-  constructor(readonly promptsLogged: boolean) {
-    super();
-  }
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    callback();
-  }
-
-  get text(): string {
-    return this.chunks.join('');
-  }
-
-  /** Parsed JSON lines; a line that is not JSON is returned as its raw text. */
-  lines(): unknown[] {
-    return this.text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line): unknown => {
-        try {
-          return JSON.parse(line);
-        } catch {
-          return line;
-        }
-      });
-  }
-}
-
-/** All captures of the run, checked once at the end. */
-export const allLogCaptures: LogCapture[] = [];
+/** Every capture of the run, with whether its relay was allowed to log prompts; checked once at the end. */
+export const allLogCaptures: Array<{ logs: LogCapture; promptsLogged: boolean }> = [];
 
 export interface RunningRelay {
   url: string;
@@ -68,43 +34,23 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export type Env = Record<string, string | undefined>;
+/** The suite's environment for a relay in front of `upstream`; `overrides` win (undefined removes a variable). */
+function suiteEnv(upstream: string, overrides: Env): Env {
+  return { OLLAMA_HOST: upstream, RELAY_TOKENS, LOG_LEVEL: 'debug', ...overrides };
+}
 
 /** Base environment for a relay in front of `upstream`; `overrides` win (undefined removes a variable). */
 export function relayEnv(upstream: string, dataDir: string, overrides: Env = {}): Env {
-  const env: Env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    OLLAMA_HOST: upstream,
-    RELAY_TOKENS,
-    RELAY_DATA_DIR: dataDir,
-    LOG_LEVEL: 'debug',
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
-}
-
-export function makeDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'aide-relay-test-'));
+  return localRelayEnv(dataDir, suiteEnv(upstream, overrides));
 }
 
 /** Starts a relay; a data directory passed in is left in place on close, one made here is removed. */
 export async function startRelayFor(upstream: string, overrides: Env = {}, givenDataDir?: string): Promise<RunningRelay> {
-  const dataDir = givenDataDir ?? makeDataDir();
-  const env = relayEnv(upstream, dataDir, overrides);
-  const logs = new LogCapture(env.LOG_PROMPTS === '1');
-  allLogCaptures.push(logs);
-  for (const secret of [env.OLLAMA_API_KEY, env.METRICS_TOKEN]) if (secret !== undefined && !SECRETS.includes(secret)) SECRETS.push(secret);
-  const relay = await startRelay(loadConfig(env), { logStream: logs });
-  return {
-    url: relay.url,
-    logs,
-    dataDir,
-    close: async () => {
-      await relay.close();
-      if (givenDataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const logs = new LogCapture();
+  allLogCaptures.push({ logs, promptsLogged: overrides.LOG_PROMPTS === '1' });
+  for (const secret of [overrides.OLLAMA_API_KEY, overrides.METRICS_TOKEN]) if (secret !== undefined && !SECRETS.includes(secret)) SECRETS.push(secret);
+  const started = await startLocalRelay({ env: suiteEnv(upstream, overrides), logStream: logs, dataDir: givenDataDir });
+  return { url: started.relay.url, logs, dataDir: started.dataDir, close: started.close };
 }
 
 export interface Rig {
@@ -149,16 +95,6 @@ export function fetchWithSignal(signal: AbortSignal): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
 }
 
-/** A port on 127.0.0.1 on which nothing listens. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The HTTP status carried by an ollama-js ResponseError or an openai APIError. */
 export function statusOf(error: unknown): number | undefined {
   if (!isRecord(error)) return undefined;
@@ -186,11 +122,11 @@ export function isRequestLine(line: Record<string, unknown>): boolean {
 // all start with "echo: ") unless that relay was started with LOG_PROMPTS=1.
 if (typeof after === 'function') {
   after('no relay log of the whole run holds a secret or a completion', () => {
-    for (const capture of allLogCaptures) {
+    for (const { logs, promptsLogged } of allLogCaptures) {
       for (const secret of SECRETS) {
-        if (capture.text.includes(secret)) throw new Error(`a relay log contains the secret "${secret.slice(0, 4)}…"`);
+        if (logs.text.includes(secret)) throw new Error(`a relay log contains the secret "${secret.slice(0, 4)}…"`);
       }
-      if (!capture.promptsLogged && capture.text.includes('echo: ')) throw new Error('a relay log contains completion text');
+      if (!promptsLogged && logs.text.includes('echo: ')) throw new Error('a relay log contains completion text');
     }
   });
 }

@@ -3,6 +3,9 @@
  * received chunk, for assertions that the `ollama`/`openai` clients would hide.
  */
 import http from 'node:http';
+import { isRecord } from '../../support/json';
+
+export { isRecord };
 
 export interface RawResponse {
   status: number;
@@ -87,10 +90,6 @@ export function parseNdjson(body: string): unknown[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line): unknown => JSON.parse(line));
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Reads a string field from an unknown value, or undefined. */
