@@ -3,6 +3,7 @@ import net from 'node:net';
 import OpenAI from 'openai';
 import { DEFAULT_ERROR_MESSAGE, fakeReplyText, type FakeOllama, startFakeOllama } from '../fakes/fakeOllama';
 import { closedPort } from '../support/net';
+import { resetFake } from '../support/resetFake';
 import { ALICE, bearer, CHAT, CODER, delay, NO_INSERT, ollamaClient, openaiClient, type Rig, startRelayFor, startRig } from './helpers/harness';
 import { isRecord, rawRequest, type RawResponse } from './helpers/rawHttp';
 import { sseData } from './helpers/sse';
@@ -82,8 +83,7 @@ describe('relay: errors', () => {
     // Whatever the last request did, the relay still serves.
     const health = await rawRequest(`${url}/healthz`, { timeoutMs: 2000 });
     assert.equal(health.status, 200, 'the relay keeps serving after a bad request');
-    await fake.waitFor((f) => f.stats.activeGenerations === 0, 3000, 'no generation left running').catch(() => undefined);
-    fake.reset();
+    await resetFake(fake, 3000);
   });
   after(() => rig.close());
 

@@ -7,7 +7,8 @@ import type { FakeOllama } from '../fakes/fakeOllama';
 import { fakeReplyTokens } from '../fakes/fakeOllama';
 import type { Received } from './support/http';
 import { doneRecord, isRecord, metricValue, nativeText, ndjsonLines, relayObject } from './support/http';
-import { ALICE, BOB, CHAT, CODER, chatBody, startFake, startTestRelay, Teardown, type TestRelay } from './support/rig';
+import { ALICE, BOB, CHAT, CODER, chatBody, startTestRelay, Teardown, type TestRelay } from './support/rig';
+import { useSuiteFake } from './support/useSuiteFake';
 import { waitUntil } from './support/wait';
 
 async function queued(relay: TestRelay): Promise<number | undefined> {
@@ -39,25 +40,14 @@ function retryAfterSeconds(response: Received): number {
 }
 
 describe('scale: admission', () => {
-  const suite = new Teardown();
   const teardown = new Teardown();
-  let fake: FakeOllama;
-
-  before(async () => {
-    fake = await startFake(suite);
-  });
-  afterEach(async () => {
-    await teardown.run();
-    await fake.waitFor((f) => f.stats.activeGenerations === 0, 5000, 'no generation left running').catch(() => undefined);
-    fake.reset();
-  });
-  after(() => suite.run());
+  const suite = useSuiteFake(teardown, { settleMs: 5000 });
 
   it('queues a second request beyond MAX_INFLIGHT_PER_TOKEN=1 and serves it after the first, reporting queue_ms', async () => {
-    fake.behave({ tokens: 10, tokenDelayMs: 30 });
-    const relay = await startTestRelay(teardown, [fake.url], { MAX_INFLIGHT_PER_TOKEN: '1' });
+    suite.fake.behave({ tokens: 10, tokenDelayMs: 30 });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { MAX_INFLIGHT_PER_TOKEN: '1' });
     const first = relay.post('/api/chat', chatBody(CHAT, 'first'));
-    await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the first generation');
+    await suite.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the first generation');
     const second = relay.post('/api/chat', chatBody(CHAT, 'second'));
     await waitQueued(relay, 1);
 
@@ -68,15 +58,15 @@ describe('scale: admission', () => {
     const queueMs = relayObject(doneRecord(ndjsonLines(b.body)))?.queue_ms;
     assert.ok(typeof queueMs === 'number' && queueMs > 0, `queue_ms of the queued request is positive, got ${String(queueMs)}`);
     assert.equal(relayObject(doneRecord(ndjsonLines(a.body)))?.queue_ms, 0);
-    const [upFirst, upSecond] = fake.requestsTo('/api/chat');
+    const [upFirst, upSecond] = suite.fake.requestsTo('/api/chat');
     assert.ok(upFirst?.closedAt !== undefined && upSecond !== undefined && upSecond.receivedAt >= upFirst.closedAt, 'the second reached Ollama only after the first ended');
   });
 
   it('answers 429 with Retry-After when MAX_QUEUE requests already wait', async () => {
-    fake.behave({ tokens: 10, tokenDelayMs: 30 });
-    const relay = await startTestRelay(teardown, [fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', MAX_QUEUE: '1' });
+    suite.fake.behave({ tokens: 10, tokenDelayMs: 30 });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', MAX_QUEUE: '1' });
     const running = relay.post('/api/chat', chatBody(CHAT, 'running'));
-    await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the running generation');
+    await suite.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the running generation');
     const waiting = relay.post('/api/chat', chatBody(CHAT, 'waiting'));
     await waitQueued(relay, 1);
 
@@ -88,11 +78,11 @@ describe('scale: admission', () => {
 
     assert.equal((await running).status, 200);
     assert.equal((await waiting).status, 200);
-    assert.deepEqual(arrivals(fake), ['running', 'waiting'], 'the refused request never reached Ollama');
+    assert.deepEqual(arrivals(suite.fake), ['running', 'waiting'], 'the refused request never reached Ollama');
   });
 
   it('answers 429 with Retry-After once RATE_LIMIT_RPM is used up', async () => {
-    const relay = await startTestRelay(teardown, [fake.url], { RATE_LIMIT_RPM: '3' });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { RATE_LIMIT_RPM: '3' });
     for (let i = 0; i < 3; i += 1) assert.equal((await relay.post('/api/chat', chatBody(CHAT, `allowed ${i}`))).status, 200);
 
     const limited = await relay.post('/api/chat', chatBody(CHAT, 'over the limit'));
@@ -104,14 +94,14 @@ describe('scale: admission', () => {
     retryAfterSeconds(openai);
     const error: unknown = JSON.parse(openai.body);
     assert.ok(isRecord(error) && isRecord(error.error) && error.error.type === 'rate_limit_error', openai.body);
-    assert.equal(arrivals(fake).length, 3);
+    assert.equal(arrivals(suite.fake).length, 3);
   });
 
   it('admits queued completions (suffix, raw, X-Relay-Priority) ahead of queued chats, each kind in arrival order', async () => {
-    fake.behave({ tokens: 15, tokenDelayMs: 20 });
-    const relay = await startTestRelay(teardown, [fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', FIM_QUEUE_DEADLINE_MS: '20000' });
+    suite.fake.behave({ tokens: 15, tokenDelayMs: 20 });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', FIM_QUEUE_DEADLINE_MS: '20000' });
     const blocker = relay.post('/api/chat', chatBody(CHAT, 'blocker'));
-    await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the blocking generation');
+    await suite.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the blocking generation');
 
     const pending: Array<Promise<Received>> = [];
     const enqueue = async (request: Promise<Received>): Promise<void> => {
@@ -126,7 +116,7 @@ describe('scale: admission', () => {
 
     const responses = await Promise.all([blocker, ...pending]);
     for (const response of responses) assert.equal(response.status, 200, response.body);
-    assert.deepEqual(arrivals(fake), [
+    assert.deepEqual(arrivals(suite.fake), [
       'blocker',
       'def add(a, b):',
       '<|fim_prefix|>x = <|fim_suffix|>\n<|fim_middle|>',
@@ -137,10 +127,10 @@ describe('scale: admission', () => {
   });
 
   it('drops a queued completion older than FIM_QUEUE_DEADLINE_MS with 503 and never sends it upstream', async () => {
-    fake.behave({ tokens: 40, tokenDelayMs: 25 });
-    const relay = await startTestRelay(teardown, [fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', FIM_QUEUE_DEADLINE_MS: '200' });
+    suite.fake.behave({ tokens: 40, tokenDelayMs: 25 });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', FIM_QUEUE_DEADLINE_MS: '200' });
     const blocker = relay.post('/api/chat', chatBody(CHAT, 'blocker'));
-    await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the blocking generation');
+    await suite.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the blocking generation');
 
     const dropped = await relay.post('/api/generate', { model: CODER, prompt: 'stale keystroke', suffix: '\n' });
     assert.equal(dropped.status, 503);
@@ -148,15 +138,15 @@ describe('scale: admission', () => {
     assert.ok(isRecord(body) && typeof body.error === 'string', dropped.body);
 
     assert.equal((await blocker).status, 200);
-    await fake.waitFor((f) => f.stats.activeGenerations === 0, 2000, 'the blocker to end');
-    assert.deepEqual(arrivals(fake), ['blocker'], 'the dropped completion never reached Ollama');
+    await suite.fake.waitFor((f) => f.stats.activeGenerations === 0, 2000, 'the blocker to end');
+    assert.deepEqual(arrivals(suite.fake), ['blocker'], 'the dropped completion never reached Ollama');
   });
 
   it('cancels a queued request superseded by a newer one with the same key: it never reaches Ollama and its connection is closed', async () => {
-    fake.behave({ tokens: 15, tokenDelayMs: 20 });
-    const relay = await startTestRelay(teardown, [fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', FIM_QUEUE_DEADLINE_MS: '20000' });
+    suite.fake.behave({ tokens: 15, tokenDelayMs: 20 });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', FIM_QUEUE_DEADLINE_MS: '20000' });
     const blocker = relay.post('/api/chat', chatBody(CHAT, 'blocker'));
-    await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the blocking generation');
+    await suite.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, 'the blocking generation');
     const doc = { 'X-Relay-Supersede': 'doc-1' };
     const older = relay.post('/api/generate', { model: CODER, prompt: 'older keystroke', suffix: '\n' }, { headers: doc }).then(
       (received) => received,
@@ -171,12 +161,12 @@ describe('scale: admission', () => {
     const olderOutcome = await older;
     assert.ok(olderOutcome instanceof Error, `the superseded request got no answer, only a closed connection (got ${olderOutcome instanceof Error ? '' : olderOutcome.status})`);
     assert.equal((await blocker).status, 200);
-    assert.deepEqual(arrivals(fake), ['blocker', 'newer keystroke'], 'the superseded request never reached Ollama');
+    assert.deepEqual(arrivals(suite.fake), ['blocker', 'newer keystroke'], 'the superseded request never reached Ollama');
   });
 
   it('aborts a running request superseded by a newer one with the same key, upstream and on its client connection', async () => {
-    fake.behave({ tokens: 60, tokenDelayMs: 25 });
-    const relay = await startTestRelay(teardown, [fake.url]);
+    suite.fake.behave({ tokens: 60, tokenDelayMs: 25 });
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const doc = { 'X-Relay-Supersede': 'doc-2' };
     let olderBytes = 0;
     const older = relay
@@ -185,15 +175,15 @@ describe('scale: admission', () => {
         (received) => received,
         (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
       );
-    await waitUntil(() => olderBytes > 0 && fake.stats.tokensProduced >= 3, 3000, 'the older request to be streaming');
+    await waitUntil(() => olderBytes > 0 && suite.fake.stats.tokensProduced >= 3, 3000, 'the older request to be streaming');
 
-    fake.markClientGone();
+    suite.fake.markClientGone();
     const newer = await relay.post('/api/generate', { model: CODER, prompt: 'newer keystroke', suffix: '\n' }, { headers: doc });
 
     assert.equal(newer.status, 200);
     assert.equal(doneRecord(ndjsonLines(newer.body))?.done, true);
-    await fake.waitFor((f) => f.stats.generationsAborted === 1, 2000, 'the older generation to be aborted');
-    assert.equal(fake.stats.tokensAfterClientGone, 0, 'no tokens were generated for the superseded request');
+    await suite.fake.waitFor((f) => f.stats.generationsAborted === 1, 2000, 'the older generation to be aborted');
+    assert.equal(suite.fake.stats.tokensAfterClientGone, 0, 'no tokens were generated for the superseded request');
     const olderOutcome = await older;
     const closed = olderOutcome instanceof Error || olderOutcome.cut;
     assert.ok(
@@ -203,10 +193,10 @@ describe('scale: admission', () => {
   });
 
   it("queues per token: one token's full in-flight slots and queue do not delay another token", async () => {
-    fake.behave({ tokens: 30, tokenDelayMs: 25 });
-    const relay = await startTestRelay(teardown, [fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', MAX_QUEUE: '1' });
+    suite.fake.behave({ tokens: 30, tokenDelayMs: 25 });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { MAX_INFLIGHT_PER_TOKEN: '1', MAX_QUEUE: '1' });
     const aliceRunning = relay.post('/api/chat', chatBody(CHAT, 'alice running'), { token: ALICE });
-    await fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, "alice's generation");
+    await suite.fake.waitFor((f) => f.stats.generationsStarted === 1, 2000, "alice's generation");
     const aliceQueued = relay.post('/api/chat', chatBody(CHAT, 'alice queued'), { token: ALICE });
     await waitQueued(relay, 1);
     assert.equal((await relay.post('/api/chat', chatBody(CHAT, 'alice refused'), { token: ALICE })).status, 429, "alice's queue is full");
@@ -216,18 +206,18 @@ describe('scale: admission', () => {
     assert.equal(relayObject(doneRecord(ndjsonLines(bob.body)))?.queue_ms, 0, 'bob did not wait');
     assert.equal((await aliceRunning).status, 200);
     assert.equal((await aliceQueued).status, 200);
-    const upstream = (prompt: string) => fake.requestsTo('/api/chat').find((request) => request.rawBody.includes(prompt));
+    const upstream = (prompt: string) => suite.fake.requestsTo('/api/chat').find((request) => request.rawBody.includes(prompt));
     const aliceClosed = upstream('alice running')?.closedAt;
     const bobArrived = upstream('"bob"')?.receivedAt;
     assert.ok(aliceClosed !== undefined && bobArrived !== undefined && bobArrived < aliceClosed, "bob reached Ollama while alice's first request was still running");
-    assert.deepEqual(arrivals(fake), ['alice running', 'bob', 'alice queued']);
+    assert.deepEqual(arrivals(suite.fake), ['alice running', 'bob', 'alice queued']);
   });
 
   it("rate-limits per token: one token's exhausted budget does not limit another", async () => {
-    const relay = await startTestRelay(teardown, [fake.url], { RATE_LIMIT_RPM: '2' });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { RATE_LIMIT_RPM: '2' });
     for (let i = 0; i < 2; i += 1) assert.equal((await relay.post('/api/chat', chatBody(CHAT, `alice ${i}`), { token: ALICE })).status, 200);
     assert.equal((await relay.post('/api/chat', chatBody(CHAT, 'alice again'), { token: ALICE })).status, 429);
     for (let i = 0; i < 2; i += 1) assert.equal((await relay.post('/api/chat', chatBody(CHAT, `bob ${i}`), { token: BOB })).status, 200);
-    assert.deepEqual(arrivals(fake), ['alice 0', 'alice 1', 'bob 0', 'bob 1']);
+    assert.deepEqual(arrivals(suite.fake), ['alice 0', 'alice 1', 'bob 0', 'bob 1']);
   });
 });

@@ -4,10 +4,10 @@
  * unless CACHE_SCOPE=global; CACHE_MAX_MB bounds what it holds.
  */
 import assert from 'node:assert/strict';
-import type { FakeOllama } from '../fakes/fakeOllama';
 import type { Received } from './support/http';
 import { doneRecord, isRecord, ndjsonLines, relayObject } from './support/http';
-import { BOB, CHAT, CODER, EMBEDDER, chatBody, inferenceCount, startFake, startTestRelay, Teardown } from './support/rig';
+import { BOB, CHAT, CODER, EMBEDDER, chatBody, inferenceCount, startTestRelay, Teardown } from './support/rig';
+import { useSuiteFake } from './support/useSuiteFake';
 
 /** Asserts that `replay` is `original` byte for byte, except for the relay's own object in the final record. */
 function assertSameStream(original: Received, replay: Received): void {
@@ -26,22 +26,12 @@ function assertSameStream(original: Received, replay: Received): void {
 }
 
 describe('scale: response cache', () => {
-  const suite = new Teardown();
   const teardown = new Teardown();
-  let fake: FakeOllama;
-
-  before(async () => {
-    fake = await startFake(suite);
-  });
-  afterEach(async () => {
-    await teardown.run();
-    fake.reset();
-  });
-  after(() => suite.run());
+  const suite = useSuiteFake(teardown);
 
   it('replays a deterministic generation (temperature 0) in the same NDJSON framing without calling Ollama again', async () => {
-    fake.behave({ splitChunks: true });
-    const relay = await startTestRelay(teardown, [fake.url]);
+    suite.fake.behave({ splitChunks: true });
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const body = { model: CODER, prompt: 'def fib(n):', options: { temperature: 0 } };
 
     const first = await relay.post('/api/generate', body);
@@ -53,21 +43,21 @@ describe('scale: response cache', () => {
     assert.equal(relayObject(doneRecord(ndjsonLines(first.body)))?.cache, 'MISS');
     assert.equal(relayObject(doneRecord(ndjsonLines(second.body)))?.cache, 'HIT');
     assertSameStream(first, second);
-    assert.equal(inferenceCount(fake), 1, 'Ollama generated once');
+    assert.equal(inferenceCount(suite.fake), 1, 'Ollama generated once');
   });
 
   it('replays a chat with a seed, with keys in another order hitting the same entry', async () => {
-    const relay = await startTestRelay(teardown, [fake.url]);
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const first = await relay.post('/api/chat', chatBody(CHAT, 'seeded', { options: { seed: 42, top_k: 10 } }));
     const second = await relay.post('/api/chat', { options: { top_k: 10, seed: 42 }, messages: [{ content: 'seeded', role: 'user' }], model: CHAT });
 
     assert.equal(second.headers['x-cache'], 'HIT');
     assertSameStream(first, second);
-    assert.equal(inferenceCount(fake), 1);
+    assert.equal(inferenceCount(suite.fake), 1);
   });
 
   it('never caches a non-deterministic generation', async () => {
-    const relay = await startTestRelay(teardown, [fake.url]);
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const bodies = [chatBody(CHAT, 'creative'), chatBody(CHAT, 'warm', { options: { temperature: 0.7 } })];
     for (const body of bodies) {
       const first = await relay.post('/api/chat', body);
@@ -76,11 +66,11 @@ describe('scale: response cache', () => {
       assert.notEqual(second.headers['x-cache'], 'HIT');
       assert.notEqual(relayObject(doneRecord(ndjsonLines(second.body)))?.cache, 'HIT');
     }
-    assert.equal(inferenceCount(fake), 4, 'every request was generated');
+    assert.equal(inferenceCount(suite.fake), 4, 'every request was generated');
   });
 
   it('bypasses the cache for a request with Cache-Control: no-cache', async () => {
-    const relay = await startTestRelay(teardown, [fake.url]);
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const body = chatBody(CHAT, 'fresh please', { options: { temperature: 0 } });
     await relay.post('/api/chat', body);
     assert.equal((await relay.post('/api/chat', body)).headers['x-cache'], 'HIT');
@@ -89,23 +79,23 @@ describe('scale: response cache', () => {
 
     assert.notEqual(fresh.headers['x-cache'], 'HIT');
     assert.equal(fresh.status, 200);
-    assert.equal(inferenceCount(fake), 2, 'the no-cache request reached Ollama');
+    assert.equal(inferenceCount(suite.fake), 2, 'the no-cache request reached Ollama');
   });
 
   it("scopes entries per token: another token does not see what one token cached", async () => {
-    const relay = await startTestRelay(teardown, [fake.url]);
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const body = chatBody(CHAT, 'private', { options: { temperature: 0 } });
     await relay.post('/api/chat', body);
 
     const bob = await relay.post('/api/chat', body, { token: BOB });
 
     assert.equal(bob.headers['x-cache'], 'MISS');
-    assert.equal(inferenceCount(fake), 2);
+    assert.equal(inferenceCount(suite.fake), 2);
     assert.equal((await relay.post('/api/chat', body)).headers['x-cache'], 'HIT', "alice's entry is still there for alice");
   });
 
   it('shares entries between tokens with CACHE_SCOPE=global', async () => {
-    const relay = await startTestRelay(teardown, [fake.url], { CACHE_SCOPE: 'global' });
+    const relay = await startTestRelay(teardown, [suite.fake.url], { CACHE_SCOPE: 'global' });
     const body = chatBody(CHAT, 'shared', { options: { temperature: 0 } });
     const alice = await relay.post('/api/chat', body);
 
@@ -113,11 +103,11 @@ describe('scale: response cache', () => {
 
     assert.equal(bob.headers['x-cache'], 'HIT');
     assertSameStream(alice, bob);
-    assert.equal(inferenceCount(fake), 1);
+    assert.equal(inferenceCount(suite.fake), 1);
   });
 
   it('caches /v1/embeddings', async () => {
-    const relay = await startTestRelay(teardown, [fake.url]);
+    const relay = await startTestRelay(teardown, [suite.fake.url]);
     const body = { model: EMBEDDER, input: ['alpha', 'beta'] };
     const first = await relay.post('/v1/embeddings', body);
     const second = await relay.post('/v1/embeddings', body);
@@ -129,13 +119,13 @@ describe('scale: response cache', () => {
     const b: unknown = JSON.parse(second.body);
     assert.ok(isRecord(a) && Array.isArray(a.data) && a.data.length === 2, first.body);
     assert.deepEqual(b, a);
-    assert.equal(fake.requestsTo('/api/embed').length, 1, 'Ollama embedded once');
+    assert.equal(suite.fake.requestsTo('/api/embed').length, 1, 'Ollama embedded once');
   });
 
   describe('CACHE_MAX_MB=1', () => {
     it('does not store an answer larger than the bound', async () => {
-      fake.behave({ tokens: 14_000 });
-      const relay = await startTestRelay(teardown, [fake.url], { CACHE_MAX_MB: '1' });
+      suite.fake.behave({ tokens: 14_000 });
+      const relay = await startTestRelay(teardown, [suite.fake.url], { CACHE_MAX_MB: '1' });
       const body = { model: CODER, prompt: 'a very long answer', options: { temperature: 0 } };
       const first = await relay.post('/api/generate', body);
       assert.ok(Buffer.byteLength(first.body) > 1024 * 1024, `the answer is over 1 MiB (${Buffer.byteLength(first.body)} bytes)`);
@@ -144,12 +134,12 @@ describe('scale: response cache', () => {
       const second = await relay.post('/api/generate', body);
 
       assert.equal(second.headers['x-cache'], 'MISS');
-      assert.equal(inferenceCount(fake), 2);
+      assert.equal(inferenceCount(suite.fake), 2);
     });
 
     it('evicts the least recently used entries so that what it holds stays within the bound', async () => {
-      fake.behave({ tokens: 4_200 });
-      const relay = await startTestRelay(teardown, [fake.url], { CACHE_MAX_MB: '1' });
+      suite.fake.behave({ tokens: 4_200 });
+      const relay = await startTestRelay(teardown, [suite.fake.url], { CACHE_MAX_MB: '1' });
       const body = (name: string): Record<string, unknown> => ({ model: CODER, prompt: name, options: { temperature: 0 } });
       const sizes: number[] = [];
       for (const name of ['first', 'second', 'third']) {
@@ -163,7 +153,7 @@ describe('scale: response cache', () => {
       assert.equal((await relay.post('/api/generate', body('third'))).headers['x-cache'], 'HIT', 'the newest entry is kept');
       assert.equal((await relay.post('/api/generate', body('second'))).headers['x-cache'], 'HIT');
       assert.equal((await relay.post('/api/generate', body('first'))).headers['x-cache'], 'MISS', 'the oldest entry was evicted');
-      assert.equal(inferenceCount(fake), 4);
+      assert.equal(inferenceCount(suite.fake), 4);
     });
   });
 });

@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import type { FakeOllama } from '../fakes/fakeOllama';
+import type { LogCapture } from '../support/logCapture';
 import { doneRecord, ndjsonLines, relayObject } from './support/http';
 import { findRedisServer, REDIS_MISSING, RedisServer } from './support/redisServer';
-import { BOB, CHAT, CODER, chatBody, inferenceCount, startFake, startTestRelay, Teardown, type Env, type LogCapture, type TestRelay } from './support/rig';
+import { BOB, CHAT, CODER, chatBody, inferenceCount, startFake, startTestRelay, Teardown, type Env, type TestRelay } from './support/rig';
 import { delay, waitUntil } from './support/wait';
 
 function redisWarnings(logs: LogCapture): Array<Record<string, unknown>> {

@@ -10,10 +10,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { FakeOllama } from '../fakes/fakeOllama';
 import { fakeReplyTokens } from '../fakes/fakeOllama';
 import { bearer, doneRecord, nativeText, ndjsonLines, send, sseChatText, sseData, sseObjects } from './support/http';
-import { ALICE, CHAT, RELAY_TOKENS, chatBody, startFake, Teardown } from './support/rig';
+import { ALICE, CHAT, RELAY_TOKENS, chatBody, Teardown } from './support/rig';
+import { useSuiteFake } from './support/useSuiteFake';
 import { waitUntil, within } from './support/wait';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -81,24 +81,16 @@ function partialRequest(port: number, body: string): { finish: () => Promise<str
 
 describe('scale: SIGTERM drain of the built relay', function () {
   this.timeout(30_000);
-  const suite = new Teardown();
   const teardown = new Teardown();
-  let fake: FakeOllama;
+  const suite = useSuiteFake(teardown, { settleMs: 5000 });
 
   before(async () => {
     await promisify(execFile)(process.execPath, ['esbuild.mjs', 'relay'], { cwd: repoRoot, timeout: 60_000 });
-    fake = await startFake(suite);
   });
-  afterEach(async () => {
-    await teardown.run();
-    await fake.waitFor((f) => f.stats.activeGenerations === 0, 5000, 'no generation left running').catch(() => undefined);
-    fake.reset();
-  });
-  after(() => suite.run());
 
   it('finishes in-flight streams, answers 503 on open connections, stops listening and exits 0', async () => {
-    fake.behave({ tokens: 40, tokenDelayMs: 25 });
-    const relay = await spawnRelay(teardown, fake.url, { DRAIN_TIMEOUT_MS: '15000' });
+    suite.fake.behave({ tokens: 40, tokenDelayMs: 25 });
+    const relay = await spawnRelay(teardown, suite.fake.url, { DRAIN_TIMEOUT_MS: '15000' });
     const started = new Set<number>();
     const streams = [0, 1, 2].map((i) =>
       send(`${relay.url}/api/chat`, { body: chatBody(CHAT, `draining ${i}`), headers: bearer(ALICE), onChunk: () => started.add(i), timeoutMs: 20_000 }),
@@ -132,14 +124,14 @@ describe('scale: SIGTERM drain of the built relay', function () {
     assert.equal(sseData(sse.body).at(-1), '[DONE]');
     assert.equal(sseChatText(sseObjects(sse.body)), fakeReplyTokens('draining sse', 40).join(''));
     assert.equal(await within(relay.exited, 10_000, 'the relay process to exit'), 0, `exit code 0; output: ${relay.output().slice(-500)}`);
-    assert.equal(fake.stats.generationsCompleted, 4);
-    assert.equal(fake.stats.generationsAborted, 0);
-    assert.equal(fake.requestsTo('/api/chat').some((request) => request.rawBody.includes('arrives during the drain')), false, 'the late request never reached Ollama');
+    assert.equal(suite.fake.stats.generationsCompleted, 4);
+    assert.equal(suite.fake.stats.generationsAborted, 0);
+    assert.equal(suite.fake.requestsTo('/api/chat').some((request) => request.rawBody.includes('arrives during the drain')), false, 'the late request never reached Ollama');
   });
 
   it('stops streams still running at DRAIN_TIMEOUT_MS, upstream too, and exits 0', async () => {
-    fake.behave({ tokens: 400, tokenDelayMs: 25 });
-    const relay = await spawnRelay(teardown, fake.url, { DRAIN_TIMEOUT_MS: '300' });
+    suite.fake.behave({ tokens: 400, tokenDelayMs: 25 });
+    const relay = await spawnRelay(teardown, suite.fake.url, { DRAIN_TIMEOUT_MS: '300' });
     let bytes = 0;
     const stream = send(`${relay.url}/api/chat`, { body: chatBody(CHAT, 'too long to drain'), headers: bearer(ALICE), onChunk: (chunk) => (bytes += chunk.length), timeoutMs: 20_000 }).catch(
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
@@ -149,8 +141,8 @@ describe('scale: SIGTERM drain of the built relay', function () {
     relay.child.kill('SIGTERM');
 
     assert.equal(await within(relay.exited, 5000, 'the relay process to exit after its drain deadline'), 0);
-    await fake.waitFor((f) => f.stats.activeGenerations === 0, 2000, 'the generation to stop');
-    assert.equal(fake.stats.generationsAborted, 1, 'the generation was stopped, not left running for nobody');
+    await suite.fake.waitFor((f) => f.stats.activeGenerations === 0, 2000, 'the generation to stop');
+    assert.equal(suite.fake.stats.generationsAborted, 1, 'the generation was stopped, not left running for nobody');
     const outcome = await stream;
     assert.ok(outcome instanceof Error || doneRecord(ndjsonLines(outcome.body)) === undefined, 'the cut stream was not presented as complete');
   });

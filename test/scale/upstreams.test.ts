@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { fakeReplyTokens } from '../fakes/fakeOllama';
 import { doneRecord, isRecord, metricValue, nativeText, ndjsonLines, relayObject, sseChatText, sseData, sseObjects } from './support/http';
-import { CHAT, CODER, chatBody, closedPort, inferenceCount, preload, startFake, startTestRelay, Teardown } from './support/rig';
+import { closedPort } from '../support/net';
+import { CHAT, CODER, chatBody, inferenceCount, preload, startFake, startTestRelay, Teardown } from './support/rig';
 import { waitUntil } from './support/wait';
 
 interface ReadyUpstream {

@@ -3,6 +3,7 @@
  * both servers closed after its last. Its parts are read inside tests and hooks, once `before` has run.
  */
 import type { FakeOllama } from '../../fakes/fakeOllama';
+import { resetFake } from '../../support/resetFake';
 import { type Rig, type RunningRelay, startRig } from './harness';
 
 export interface SharedRig {
@@ -13,10 +14,7 @@ export interface SharedRig {
 }
 
 export interface UseRigOptions {
-  /**
-   * How long to let a generation still running after a test end before the fake is reset, so that the
-   * next test's counts start from nothing; by default the fake is reset at once.
-   */
+  /** How long a generation still running after a test may take to end before the fake is reset (see resetFake). */
   settleMs?: number;
 }
 
@@ -31,11 +29,7 @@ export function useRig(options: UseRigOptions = {}): SharedRig {
     rig = await startRig();
   });
   afterEach(async () => {
-    const { fake } = started();
-    if (options.settleMs !== undefined) {
-      await fake.waitFor((f) => f.stats.activeGenerations === 0, options.settleMs, 'no generation left running').catch(() => undefined);
-    }
-    fake.reset();
+    await resetFake(started().fake, options.settleMs);
   });
   after(async () => {
     await rig?.close();

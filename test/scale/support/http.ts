@@ -5,6 +5,9 @@
  */
 import http from 'node:http';
 import { createParser } from 'eventsource-parser';
+import { isRecord } from '../../support/json';
+
+export { isRecord };
 
 export interface Received {
   status: number;
@@ -75,10 +78,6 @@ export function send(url: string, options: SendOptions = {}): Promise<Received> 
 
 export function bearer(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One NDJSON line: its parsed value, or `undefined` when the line is not JSON (kept as `raw`). */

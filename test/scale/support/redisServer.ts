@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { closedPort } from './rig';
+import { closedPort } from '../../support/net';
 import { within } from './wait';
 
 /** The redis-server binary on PATH (or /usr/bin), or undefined when it is not installed. */

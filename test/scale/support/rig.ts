@@ -2,15 +2,14 @@
  * Relays and fake Ollama hosts for the scale suite, each started on 127.0.0.1 port 0 and registered with
  * a Teardown so that every server is closed after the test even when it fails.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../../server/config';
-import { startRelay, type RunningRelay } from '../../../server/relay';
+import type { RunningRelay } from '../../../server/relay';
 import { type FakeOllama, type FakeOllamaOptions, startFakeOllama } from '../../fakes/fakeOllama';
+import { LogCapture } from '../../support/logCapture';
+import { type Env, startLocalRelay } from '../../support/relay';
 import { isRecord, send, bearer, type Received } from './http';
+
+export type { Env };
 
 export const ALICE = 'tok-scale-alice-5d1e9b';
 export const BOB = 'tok-scale-bob-c07a42';
@@ -19,8 +18,6 @@ export const RELAY_TOKENS = `alice:${ALICE},bob:${BOB}`;
 export const CHAT = 'llama3.2:1b';
 export const CODER = 'qwen2.5-coder:1.5b';
 export const EMBEDDER = 'nomic-embed-text';
-
-export type Env = Record<string, string>;
 
 /** Runs registered closers in reverse order; used from `afterEach`/`after`. */
 export class Teardown {
@@ -41,34 +38,6 @@ export class Teardown {
       }
     }
     if (errors.length > 0) throw errors[0] instanceof Error ? errors[0] : new Error(String(errors[0]));
-  }
-}
-
-/** Keeps a relay's pino JSON lines. */
-export class LogCapture extends Writable {
-  private readonly chunks: string[] = [];
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    callback();
-  }
-
-  get text(): string {
-    return this.chunks.join('');
-  }
-
-  records(): Array<Record<string, unknown>> {
-    return this.text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .flatMap((line) => {
-        try {
-          const value: unknown = JSON.parse(line);
-          return isRecord(value) ? [value] : [];
-        } catch {
-          return [];
-        }
-      });
   }
 }
 
@@ -96,20 +65,9 @@ export async function startFake(teardown: Teardown, options: FakeOllamaOptions =
 
 /** A relay in front of `upstreams` (URLs, in order), with `env` on top of the suite's base environment. */
 export async function startTestRelay(teardown: Teardown, upstreams: readonly string[], env: Env = {}, logStream?: Writable): Promise<TestRelay> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aide-scale-'));
-  teardown.add(() => rmSync(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    OLLAMA_HOST: upstreams.join(','),
-    RELAY_TOKENS,
-    RELAY_DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-    ...env,
-  });
   const logs = new LogCapture();
-  const relay = await startRelay(config, { logStream: logStream ?? logs });
-  teardown.add(() => relay.close());
+  const { relay, close } = await startLocalRelay({ env: { OLLAMA_HOST: upstreams.join(','), RELAY_TOKENS, LOG_LEVEL: 'info', ...env }, logStream: logStream ?? logs });
+  teardown.add(close);
   return {
     url: relay.url,
     relay,
@@ -124,16 +82,6 @@ export async function startTestRelay(teardown: Teardown, upstreams: readonly str
       }),
     get: (path, token = ALICE) => send(`${relay.url}${path}`, { headers: bearer(token) }),
   };
-}
-
-/** A port on 127.0.0.1 on which nothing listens (connections to it are refused). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Loads `model` on a fake directly (empty prompt), so its `/api/ps` lists it as resident. */
