@@ -10,43 +10,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import { ConfigError, loadConfig } from '../../server/config';
-import { startRelay } from '../../server/relay';
 import { fakeReplyText, type FakeOllama, isAdminPath, startFakeOllama } from '../fakes/fakeOllama';
+import { LogCapture } from '../support/logCapture';
+import { startLocalRelay } from '../support/relay';
+import { textExchange, type TextResponse } from '../support/textExchange';
 import { type CertSet, makeCerts } from './helpers/certs';
 import { requireCaddy, type RunningCaddy, startCaddy } from './helpers/caddy';
-import { CHAT_MODEL, errorText, forwarded, LogSink, TOKEN } from './helpers/relayRig';
-
-interface EdgeResponse {
-  status: number;
-  body: string;
-}
+import { CHAT_MODEL, errorText, forwarded, TOKEN } from './helpers/relayRig';
 
 /** A request straight to Caddy, as curl with --cacert/--cert/--key would send it; the path is sent as written. */
-function edgeRequest(caddy: RunningCaddy, certs: CertSet, path: string, init: { method?: string; body?: string; headers?: Record<string, string>; clientCert?: boolean } = {}): Promise<EdgeResponse> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      {
-        host: '127.0.0.1',
-        port: caddy.port,
-        path,
-        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-        headers: { ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...init.headers },
-        ca: readFileSync(certs.caCert),
-        ...(init.clientCert === false ? {} : { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) }),
-        agent: false,
-        timeout: 10_000,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`edge request ${path} timed out`)));
-    request.on('error', reject);
-    request.end(init.body);
+async function edgeRequest(caddy: RunningCaddy, certs: CertSet, path: string, init: { method?: string; body?: string; headers?: Record<string, string>; clientCert?: boolean } = {}): Promise<TextResponse> {
+  const request = https.request({
+    host: '127.0.0.1',
+    port: caddy.port,
+    path,
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: { ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...init.headers },
+    ca: readFileSync(certs.caCert),
+    ...(init.clientCert === false ? {} : { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) }),
+    agent: false,
+    timeout: 10_000,
   });
+  return textExchange(request, init.body, `edge request ${path}`);
 }
 
 describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
@@ -57,7 +42,7 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
   let fake: FakeOllama;
   let caddy: RunningCaddy;
   const relays: Array<{ close(deadlineMs?: number): Promise<void> }> = [];
-  const relayLogs = new LogSink();
+  const relayLogs = new LogCapture();
 
   before(async function () {
     requireCaddy(this);
@@ -87,21 +72,21 @@ describe('security: relay → Caddy (mutual TLS) → Ollama', function () {
 
   /** A relay in front of the Caddy edge; `tls` names the upstream TLS files (undefined leaves one out). */
   async function relayToEdge(tls: { ca?: string; cert?: string; key?: string }, extra: Record<string, string> = {}): Promise<string> {
-    const env: Record<string, string | undefined> = {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OLLAMA_HOST: caddy.url,
-      OLLAMA_CA_FILE: tls.ca,
-      OLLAMA_CLIENT_CERT_FILE: tls.cert,
-      OLLAMA_CLIENT_KEY_FILE: tls.key,
-      RELAY_TOKENS: `edge-test:${TOKEN}`,
-      RELAY_DATA_DIR: join(workDir, 'relay-data'),
-      UPSTREAM_CONNECT_TIMEOUT_MS: '5000',
-      UPSTREAM_PROBE_INTERVAL_MS: '3600000',
-      LOG_LEVEL: 'debug',
-      ...extra,
-    };
-    const relay = await startRelay(loadConfig(env), { logStream: relayLogs });
+    const { relay } = await startLocalRelay({
+      env: {
+        OLLAMA_HOST: caddy.url,
+        OLLAMA_CA_FILE: tls.ca,
+        OLLAMA_CLIENT_CERT_FILE: tls.cert,
+        OLLAMA_CLIENT_KEY_FILE: tls.key,
+        RELAY_TOKENS: `edge-test:${TOKEN}`,
+        UPSTREAM_CONNECT_TIMEOUT_MS: '5000',
+        UPSTREAM_PROBE_INTERVAL_MS: '3600000',
+        LOG_LEVEL: 'debug',
+        ...extra,
+      },
+      dataDir: join(workDir, 'relay-data'),
+      logStream: relayLogs,
+    });
     relays.push(relay);
     return relay.url;
   }
@@ -227,7 +212,7 @@ describe('security: bearer-token edge (EDGE_TOKEN, no client certificate)', func
   let certs: CertSet;
   let fake: FakeOllama;
   let caddy: RunningCaddy;
-  const relayLogs = new LogSink();
+  const relayLogs = new LogCapture();
   const relays: Array<{ close(deadlineMs?: number): Promise<void> }> = [];
 
   before(async function () {
@@ -249,20 +234,18 @@ describe('security: bearer-token edge (EDGE_TOKEN, no client certificate)', func
   });
 
   async function relayWithKey(apiKey: string | undefined): Promise<string> {
-    const relay = await startRelay(
-      loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
+    const { relay } = await startLocalRelay({
+      env: {
         OLLAMA_HOST: caddy.url,
         OLLAMA_CA_FILE: certs.caCert,
         OLLAMA_API_KEY: apiKey,
         RELAY_TOKENS: `edge-test:${TOKEN}`,
-        RELAY_DATA_DIR: join(workDir, 'relay-data'),
         UPSTREAM_PROBE_INTERVAL_MS: '3600000',
         LOG_LEVEL: 'debug',
-      }),
-      { logStream: relayLogs },
-    );
+      },
+      dataDir: join(workDir, 'relay-data'),
+      logStream: relayLogs,
+    });
     relays.push(relay);
     return relay.url;
   }

@@ -10,34 +10,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../server/config';
 import { fakeReplyText } from '../fakes/fakeOllama';
+import { textExchange, type TextResponse } from '../support/textExchange';
 import { type CertSet, makeCerts } from './helpers/certs';
 import { chatBody, forwarded, isRecord, ndjsonRecords, type SecurityRig, startSecurityRig, TOKEN } from './helpers/relayRig';
 import { wireExchange } from './helpers/wire';
 
 const CLIENT_SCRIPT = resolve(__dirname, 'fixtures/ollamaOverTls.mjs');
 
-function httpsGet(url: string, options: { ca?: Buffer; body?: string; token?: string }): Promise<{ status: number; body: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const request = https.request(
-      url,
-      {
-        method: options.body === undefined ? 'GET' : 'POST',
-        headers: { Authorization: `Bearer ${options.token ?? TOKEN}`, ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-        agent: false,
-        timeout: 10_000,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`${url} timed out`)));
-    request.on('error', reject);
-    request.end(options.body);
+async function httpsGet(url: string, options: { ca?: Buffer; body?: string; token?: string }): Promise<TextResponse> {
+  const request = https.request(url, {
+    method: options.body === undefined ? 'GET' : 'POST',
+    headers: { Authorization: `Bearer ${options.token ?? TOKEN}`, ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    agent: false,
+    timeout: 10_000,
   });
+  return textExchange(request, options.body, url);
 }
 
 describe('security: the relay serves HTTPS itself', function () {

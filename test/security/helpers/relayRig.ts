@@ -2,30 +2,17 @@
  * An in-process relay (the real startRelay) in front of the faithful fake Ollama, with every relay log
  * line captured so tests can prove that no secret is ever written.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { loadConfig } from '../../../server/config';
-import { startRelay } from '../../../server/relay';
 import { type FakeOllama, type RecordedRequest, startFakeOllama } from '../../fakes/fakeOllama';
+import { isRecord } from '../../support/json';
+import { LogCapture } from '../../support/logCapture';
+import { type Env, startLocalRelay } from '../../support/relay';
 import { startTap, type Tap } from './tap';
+
+export { isRecord };
+export type { Env };
 
 export const TOKEN = 'sec-suite-token-7f3a9c';
 export const CHAT_MODEL = 'llama3.2:1b';
-
-export class LogSink extends Writable {
-  private readonly chunks: string[] = [];
-
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    callback();
-  }
-
-  get text(): string {
-    return this.chunks.join('');
-  }
-}
 
 export interface SecurityRig {
   fake: FakeOllama;
@@ -33,31 +20,27 @@ export interface SecurityRig {
   tap: Tap;
   url: string;
   port: number;
-  logs: LogSink;
+  logs: LogCapture;
   close(): Promise<void>;
 }
-
-export type Env = Record<string, string | undefined>;
 
 /** A fake Ollama and a relay in front of it; `env` adds to or overrides the relay's environment. */
 export async function startSecurityRig(env: Env = {}): Promise<SecurityRig> {
   const fake = await startFakeOllama();
   const tap = await startTap(Number(new URL(fake.url).port));
-  const dataDir = mkdtempSync(join(tmpdir(), 'aide-sec-relay-'));
-  const logs = new LogSink();
+  const logs = new LogCapture();
   try {
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OLLAMA_HOST: tap.url,
-      RELAY_TOKENS: `security:${TOKEN}`,
-      RELAY_DATA_DIR: dataDir,
-      LOG_LEVEL: 'debug',
-      // The relay probes its upstreams (GET /api/ps) on its own; keep that out of the way of the counts.
-      UPSTREAM_PROBE_INTERVAL_MS: '3600000',
-      ...env,
+    const { relay, close } = await startLocalRelay({
+      env: {
+        OLLAMA_HOST: tap.url,
+        RELAY_TOKENS: `security:${TOKEN}`,
+        LOG_LEVEL: 'debug',
+        // The relay probes its upstreams (GET /api/ps) on its own; keep that out of the way of the counts.
+        UPSTREAM_PROBE_INTERVAL_MS: '3600000',
+        ...env,
+      },
+      logStream: logs,
     });
-    const relay = await startRelay(config, { logStream: logs });
     return {
       fake,
       tap,
@@ -65,16 +48,14 @@ export async function startSecurityRig(env: Env = {}): Promise<SecurityRig> {
       port: relay.port,
       logs,
       async close() {
-        await relay.close();
+        await close();
         await tap.close();
         await fake.close();
-        rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await tap.close();
     await fake.close();
-    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
@@ -96,10 +77,6 @@ export function requestLines(sent: string): string[] {
 
 export function chatBody(content: string, stream = true): string {
   return JSON.stringify({ model: CHAT_MODEL, messages: [{ role: 'user', content }], stream });
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The NDJSON records of a native streaming answer. */
