@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { once } from 'node:events';
 import {
   CompletionEngine,
   type CompletionActivity,
@@ -10,6 +8,7 @@ import {
 } from '../../../extension/common/completion/engine';
 import { FIM_TEMPLATES } from '../../../extension/common/completion/fimTemplates';
 import { supersedeKey } from '../../../extension/common/completion/supersedeKey';
+import { closedPort } from '../../support/net';
 import { startScriptedOllama, type ScriptedModel, type ScriptedOllama } from './scriptedOllama';
 
 const CODER: ScriptedModel = { name: 'coder:1b', family: 'qwen2', capabilities: ['completion', 'insert'], contextLength: 4096 };
@@ -366,12 +365,3 @@ async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 300
 }
 
 /** A loopback port with nothing listening (bound, then released). */
-async function closedPort(): Promise<number> {
-  const probe = http.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
