@@ -27,4 +27,5 @@ VOLUME ["/data"]
 EXPOSE 11435
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "healthcheck.mjs"]
 # The relay handles SIGTERM itself (drains in-flight streams), so node runs as PID 1 directly.
-CMD ["node", "dist/server.js"]
+# A smaller young generation keeps memory flat under many streams (docs/benchmarks.md).
+CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

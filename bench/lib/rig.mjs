@@ -65,7 +65,8 @@ export function startRelay(options) {
   return startService({
     name: options.name ?? 'relay',
     script: path.join(REPO_ROOT, 'dist', 'server.js'),
-    nodeArgs: options.nodeArgs,
+    // As `npm start` runs it (see package.json), plus whatever the caller adds (the profiler).
+    nodeArgs: ['--max-semi-space-size=8', ...(options.nodeArgs ?? [])],
     env: relayEnv(options.upstreamUrl, options.token, dataDir),
     readyPath: '/healthz',
     logDir: options.logDir,

@@ -129,7 +129,7 @@ describe('security: deployment files', function () {
       const localPort = /\[\[ports\]\]\s*localPort = (\d+)/.exec(replit)?.[1];
       assert.equal(localPort, '11435', 'the exposed port is the relay default (used when the platform sets no PORT)');
       assert.match(replit, /^\[deployment\][\s\S]*^build = .*node esbuild\.mjs relay/m);
-      assert.match(replit, /^\[deployment\][\s\S]*^run = \["node", "dist\/server\.js"\]$/m);
+      assert.match(replit, /^\[deployment\][\s\S]*^run = \["node", "--max-semi-space-size=8", "dist\/server\.js"\]$/m);
       assert.match(readFileSync(join(ROOT, 'replit.nix'), 'utf8'), /pkgs\.nodejs_20\b/);
     });
   });
