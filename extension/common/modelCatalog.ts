@@ -32,8 +32,9 @@ const tagsSchema = z.object({
 
 const psSchema = z.object({ models: z.array(z.object({ name: z.string().optional(), model: z.string().optional() })).nullish() });
 
+/** The installed models, fresh: the relay may cache /api/tags, but a model pulled a minute ago must show up. */
 export async function listModels(endpoint: RelayEndpoint, signal: AbortSignal): Promise<InstalledModel[]> {
-  const body: unknown = await createOllamaClient(endpoint, signal).list();
+  const body: unknown = await createOllamaClient(endpoint, signal, { 'Cache-Control': 'no-cache' }).list();
   const parsed = tagsSchema.safeParse(body);
   if (!parsed.success) throw new Error('Unexpected /api/tags answer');
   return parsed.data.models.flatMap((entry): InstalledModel[] => {
