@@ -5,6 +5,7 @@
  * `{"error"}` line mid-stream, and fetch's `TypeError("fetch failed")` with a network `cause`.
  */
 import { isAbortError } from './cancellation';
+import { InsecureTokenTransportError } from './tokenTransport';
 
 export type ErrorKind = 'aborted' | 'auth' | 'model-missing' | 'unreachable' | 'upstream-down' | 'rate-limited' | 'timeout' | 'rejected' | 'failed';
 
@@ -28,6 +29,7 @@ export const TOKEN_HINT = 'Wrong or missing relay token — run AIDE: Set Relay 
 export function describeError(error: unknown, rawContext: ErrorContext, signal?: AbortSignal): DescribedError {
   const context = { ...rawContext, url: withoutCredentials(rawContext.url) };
   if (isAbortError(error, signal)) return { kind: 'aborted', message: 'Stopped', retryable: true };
+  if (error instanceof InsecureTokenTransportError) return { kind: 'rejected', message: error.message, retryable: false };
   const status = statusOf(error);
   const detail = messageOf(error);
   if (status !== undefined) return describeStatus(status, detail, context);

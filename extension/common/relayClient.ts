@@ -7,6 +7,7 @@
  * states, so the relay (and Ollama behind it) stop generating at once.
  */
 import { Ollama } from 'ollama/browser';
+import { InsecureTokenTransportError, insecureTokenHost } from './tokenTransport';
 
 export interface RelayEndpoint {
   /** Base URL of the relay or of Ollama itself, e.g. `http://127.0.0.1:11435`. */
@@ -23,7 +24,11 @@ export function createOllamaClient(
 ): Ollama {
   const allHeaders: Record<string, string> = { ...headers };
   if (endpoint.token) allHeaders.Authorization = `Bearer ${endpoint.token}`;
-  const abortableFetch: typeof fetch = (input, init) =>
-    fetchImpl(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+  // Checked per request (not once per URL change) so no path can put the token on the wire in clear text.
+  const exposedTo = endpoint.token ? insecureTokenHost(endpoint.url) : undefined;
+  const abortableFetch: typeof fetch = (input, init) => {
+    if (exposedTo !== undefined) return Promise.reject(new InsecureTokenTransportError(exposedTo));
+    return fetchImpl(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+  };
   return new Ollama({ host: endpoint.url, headers: allHeaders, fetch: abortableFetch });
 }
