@@ -145,9 +145,14 @@ export class ChatController implements IDisposable {
     }
   }
 
-  /** Asks a question in the current session, stopping any answer still running. */
+  /**
+   * Asks a question in the current session, stopping any answer still running. The slot is taken before
+   * the first await: two asks in the same tick then form a chain (each stops and waits for the one
+   * before it), so only one answer ever streams, Stop always reaches the newest, and the history keeps
+   * each exchange whole and in order.
+   */
   async ask(question: ChatQuestion, requestId = this.newRequestId()): Promise<void> {
-    await this.stopAndWait();
+    const previous = this.active;
     let finish = (): void => undefined;
     const active: ActiveRequest = {
       requestId,
@@ -161,10 +166,15 @@ export class ChatController implements IDisposable {
     this.active = active;
     const end = this.deps.activity.begin();
     try {
+      if (previous) {
+        previous.abort.abort();
+        await previous.finished;
+      }
+      // Superseded while waiting: still recorded (as stopped) so the request the view announced ends.
       await this.run(active, question);
     } finally {
       end();
-      this.active = undefined;
+      if (this.active === active) this.active = undefined;
       finish();
     }
   }
