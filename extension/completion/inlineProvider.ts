@@ -25,6 +25,12 @@ export interface InlineProviderDeps {
  * keystroke. Generous: 16 characters per configured token.
  */
 const CHARS_PER_TOKEN_CAP = 16;
+/**
+ * The prefix starts on a block boundary, not at a fixed distance from the cursor: typed-through reuse and
+ * the cache compare the text before the cursor, which must only grow while the user types on, so its start
+ * may move only when the cursor crosses into the next block.
+ */
+const PREFIX_BLOCK_CHARS = 4096;
 
 export class AideInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
   constructor(private readonly deps: InlineProviderDeps) {}
@@ -39,7 +45,7 @@ export class AideInlineCompletionProvider implements vscode.InlineCompletionItem
     if (!settings.enabled || !isLanguageEnabled(settings.languages, document.languageId)) return undefined;
     if (hasSelection(document)) return undefined;
 
-    const prefixStart = document.positionAt(Math.max(0, document.offsetAt(position) - settings.prefixTokens * CHARS_PER_TOKEN_CAP));
+    const prefixStart = stablePrefixStart(document, position, settings.prefixTokens * CHARS_PER_TOKEN_CAP);
     const suffixEnd = document.positionAt(document.offsetAt(position) + settings.suffixTokens * CHARS_PER_TOKEN_CAP);
     const bridge = abortSignalFromToken(token);
     try {
@@ -65,4 +71,16 @@ export class AideInlineCompletionProvider implements vscode.InlineCompletionItem
 function hasSelection(document: vscode.TextDocument): boolean {
   const editor = vscode.window.activeTextEditor;
   return editor?.document === document && editor.selections.some((selection) => !selection.isEmpty);
+}
+
+/**
+ * At least `minChars` before the cursor, starting at a multiple of PREFIX_BLOCK_CHARS moved on to the next
+ * line start, so the start stays put while the user types within a block (and is never half a line).
+ */
+export function stablePrefixStart(document: vscode.TextDocument, position: vscode.Position, minChars: number): vscode.Position {
+  const cursor = document.offsetAt(position);
+  if (cursor <= minChars) return new vscode.Position(0, 0);
+  const blockStart = Math.floor((cursor - minChars) / PREFIX_BLOCK_CHARS) * PREFIX_BLOCK_CHARS;
+  const start = document.positionAt(blockStart);
+  return start.character > 0 && start.line < position.line ? new vscode.Position(start.line + 1, 0) : start;
 }
