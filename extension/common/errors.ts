@@ -26,7 +26,16 @@ export interface ErrorContext {
 
 export const TOKEN_HINT = 'Wrong or missing relay token — run AIDE: Set Relay Token';
 
+/**
+ * Every message is cleaned of URL userinfo: fetch and Ollama repeat the URL they were given, and a
+ * `user:password@` in it must reach neither the user nor the log.
+ */
 export function describeError(error: unknown, rawContext: ErrorContext, signal?: AbortSignal): DescribedError {
+  const described = describeUnsafe(error, rawContext, signal);
+  return { ...described, message: withoutUserinfo(described.message) };
+}
+
+function describeUnsafe(error: unknown, rawContext: ErrorContext, signal?: AbortSignal): DescribedError {
   const context = { ...rawContext, url: withoutCredentials(rawContext.url) };
   if (isAbortError(error, signal)) return { kind: 'aborted', message: 'Stopped', retryable: true };
   if (error instanceof InsecureTokenTransportError) return { kind: 'rejected', message: error.message, retryable: false };
@@ -48,6 +57,11 @@ export function describeError(error: unknown, rawContext: ErrorContext, signal?:
 
 /** Maps an HTTP status from the relay or Ollama to words. `detail` is the response's own message. */
 export function describeStatus(status: number, detail: string, rawContext: ErrorContext): DescribedError {
+  const described = describeStatusUnsafe(status, detail, rawContext);
+  return { ...described, message: withoutUserinfo(described.message) };
+}
+
+function describeStatusUnsafe(status: number, detail: string, rawContext: ErrorContext): DescribedError {
   const context = { ...rawContext, url: withoutCredentials(rawContext.url) };
   const suffix = detail && !/^Error \d+/.test(detail) ? `: ${detail}` : '';
   switch (status) {
@@ -88,6 +102,11 @@ export function withoutCredentials(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** Any text (an error message from fetch, Ollama or the relay) with the userinfo of every URL in it removed. */
+export function withoutUserinfo(text: string): string {
+  return text.replace(/\/\/[^/\s@]*@/g, '//');
 }
 
 function modelMissing(model: string): DescribedError {

@@ -109,6 +109,8 @@ function readUrl(value: unknown, fallback: string): string {
   try {
     const url = new URL(text);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fallback;
+    // Credentials in the URL would be repeated by every error message; the token has its own secret store.
+    if (url.username !== '' || url.password !== '') return fallback;
     return text.replace(/\/+$/, '');
   } catch {
     return fallback;

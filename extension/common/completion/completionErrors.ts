@@ -2,7 +2,7 @@
  * One sentence per failure, for the status bar and the log. Network and HTTP failures use the wording
  * shared with chat (../errors.ts); failures particular to completions carry their own message.
  */
-import { describeError } from '../errors';
+import { describeError, withoutCredentials } from '../errors';
 import { FimUnsupportedError } from './completionPlan';
 
 /** No model on the host can fill in the middle and none is configured. */
@@ -25,22 +25,10 @@ export function completionErrorMessage(error: unknown, url: string, model: strin
   if (error instanceof FimUnsupportedError || error instanceof NoFimModelError) return error.message;
   if (error instanceof Error && error.name === 'TimeoutError') return `Relay at ${url} did not answer in time`;
   const described = describeError(error, { url, ...(model ? { model } : {}) }, signal);
-  return described.kind === 'aborted' ? undefined : withoutUserinfo(described.message);
-}
-
-/** fetch quotes a URL with `user:password@` in its own error text; that must not reach the log. */
-function withoutUserinfo(message: string): string {
-  return message.replace(/\/\/[^/\s@]*@/g, '//');
+  return described.kind === 'aborted' ? undefined : described.message;
 }
 
 /** The relay URL as shown to the user: without userinfo, which may hold credentials. */
 export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
+  return withoutCredentials(url);
 }

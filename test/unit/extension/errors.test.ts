@@ -1,6 +1,7 @@
 import './.setup';
 import { strict as assert } from 'node:assert';
-import { describeError, TOKEN_HINT, withoutCredentials } from '../../../extension/common/errors';
+import { describeError, describeStatus, TOKEN_HINT, withoutCredentials } from '../../../extension/common/errors';
+import { createOllamaClient } from '../../../extension/common/relayClient';
 
 class ResponseError extends Error {
   constructor(
@@ -66,6 +67,21 @@ describe('errors in words', () => {
     const described = describeError(fetchFailed(Object.assign(new Error('x'), { code: 'ENOTFOUND' })), { url: 'https://user:secret@relay.example.com' });
     assert.equal(described.message, 'Relay unreachable at https://relay.example.com (ENOTFOUND)');
     assert.equal(withoutCredentials('https://relay.example.com/base'), 'https://relay.example.com/base');
+  });
+
+  it('never repeats credentials that fetch or Ollama quote in their own message', async () => {
+    const withCredentials = 'http://user:pw@127.0.0.1:9';
+    const thrown: unknown = await createOllamaClient({ url: withCredentials }, new AbortController().signal)
+      .version()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.ok(thrown instanceof Error && /user:pw@/.test(`${thrown.message} ${String(thrown.cause)}`), 'fetch itself quotes the credentials');
+    const described = describeError(thrown, { url: withCredentials });
+    assert.doesNotMatch(described.message, /user|pw@/);
+    assert.doesNotMatch(describeError(new Error('pull from https://alice:s3cret@registry.example.com failed'), { url }).message, /alice|s3cret/);
+    assert.doesNotMatch(describeStatus(502, 'dial http://bob:hunter2@10.0.0.5:11434 refused', { url }).message, /bob|hunter2/);
   });
 
   it('an error line mid-stream keeps Ollama\'s message', () => {

@@ -115,6 +115,21 @@ describe('settings reader and the manifest', () => {
     assert.equal(readSettings({ get: (key) => (key === 'relay.url' ? ' https://relay.example.com/ ' : undefined) }).relayUrl, 'https://relay.example.com');
   });
 
+  it('refuses a relay URL with user:password@, in the reader and in the manifest pattern', () => {
+    const read = (value: string): string => readSettings({ get: (key) => (key === 'relay.url' ? value : undefined) }).relayUrl;
+    assert.equal(read('https://alice:s3cret@relay.example.com'), 'http://127.0.0.1:11435');
+    assert.equal(read('https://alice@relay.example.com'), 'http://127.0.0.1:11435');
+    assert.equal(read('https://relay.example.com/base'), 'https://relay.example.com/base');
+    const pattern = contributed.get('aide.relay.url')?.pattern;
+    assert.equal(typeof pattern, 'string');
+    const valid = new RegExp(String(pattern));
+    assert.equal(valid.test('https://alice:s3cret@relay.example.com'), false);
+    assert.equal(valid.test('http://alice@127.0.0.1:11435/'), false);
+    assert.equal(valid.test('ftp://relay.example.com'), false);
+    assert.equal(valid.test('http://127.0.0.1:11435'), true);
+    assert.equal(valid.test('https://relay.example.com/base/'), true);
+  });
+
   it('decides per language with "*" as the fallback', () => {
     const languages = { '*': true, markdown: false };
     assert.equal(isLanguageEnabled(languages, 'typescript'), true);
