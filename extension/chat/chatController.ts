@@ -290,7 +290,9 @@ export class ChatController implements IDisposable {
       if (result.doneReason === 'length') this.deps.log.info(`Answer ${active.requestId} was cut at the model's token limit`);
       this.deps.activity.succeeded();
     } catch (error) {
-      this.begin(active, question, question.display);
+      // Failed before the model's window was known: the stored turn still needs the real content (not the
+      // label), because a retry after the view reloads rebuilds the question from it.
+      if (!active.userTurn) this.begin(active, question, question.build(contextBudget(this.deps.settings().contextLength)));
       const described = describeError(error, { url: endpoint.url, ...(active.model ? { model: active.model } : {}) }, signal);
       if (described.kind === 'aborted') {
         store.append(active.sessionId, { role: 'assistant', content: active.text, model: active.model });
