@@ -57,7 +57,7 @@ async function proposeEdit(services: Services, proposals: Proposals, kind: EditK
   const document = editor.document;
   const version = document.version;
   const problems = kind === 'fix' ? problemsIn(document, range) : [];
-  const answer = await generateWithProgress(services, EDIT_TITLES[kind].progress, editPrompt(kind, selection, problems));
+  const answer = await generateWithProgress(services, EDIT_TITLES[kind].progress, (numCtx) => editPrompt(kind, selection, problems, numCtx));
   if (!answer) return;
   const code = extractProposal(answer.text);
   if (code === undefined) {

@@ -7,7 +7,7 @@
  * exactly one `chat/done` (a Stop gives `stopped: true`) or `chat/error`. A view that reloads mid-answer
  * gets the conversation plus the answer so far, and the stream continues into it.
  */
-import { buildChatMessages } from '../common/chatMessages';
+import { planChatMessages } from '../common/chatMessages';
 import { runChat } from '../common/chatRun';
 import type { ChatSessionStore, StoredTurn } from '../common/chatSessions';
 import { describeError, withoutCredentials } from '../common/errors';
@@ -269,10 +269,12 @@ export class ChatController implements IDisposable {
       const content = question.build(contextBudget(numCtx));
       const previous = [...(store.get(active.sessionId)?.turns ?? [])];
       this.begin(active, question, content);
+      const plan = planChatMessages(previous, content, numCtx);
+      if (plan.leftOut > 0) this.deps.log.info(`Answer ${active.requestId}: ${plan.leftOut} earlier exchange(s) left out to fit num_ctx ${numCtx}`);
       const result = await runChat({
         endpoint,
         model: active.model,
-        messages: buildChatMessages(previous, content, numCtx),
+        messages: plan.messages,
         numCtx,
         signal,
         ...(this.deps.loadingProbeAfterMs !== undefined ? { loadingProbeAfterMs: this.deps.loadingProbeAfterMs } : {}),
@@ -285,8 +287,14 @@ export class ChatController implements IDisposable {
           this.post({ type: 'chat/loading', requestId: active.requestId });
         },
       });
-      store.append(active.sessionId, { role: 'assistant', content: result.text, model: active.model, stats: result.stats });
-      this.post({ type: 'chat/done', requestId: active.requestId, stats: result.stats, stopped: result.stopped });
+      // Never silent: a cut answer and a shortened history are both shown under the answer.
+      const stats = {
+        ...result.stats,
+        ...(result.doneReason === 'length' ? { cutOff: true } : {}),
+        ...(plan.leftOut > 0 ? { historyLeftOut: plan.leftOut } : {}),
+      };
+      store.append(active.sessionId, { role: 'assistant', content: result.text, model: active.model, stats });
+      this.post({ type: 'chat/done', requestId: active.requestId, stats, stopped: result.stopped });
       if (result.doneReason === 'length') this.deps.log.info(`Answer ${active.requestId} was cut at the model's token limit`);
       this.deps.activity.succeeded();
     } catch (error) {

@@ -11,17 +11,40 @@ import { CHAT_SYSTEM_PROMPT } from './prompts';
 const ANSWER_RESERVE = 0.25;
 const CHARS_PER_TOKEN = 3;
 
+/** Room kept for the note that announces left-out exchanges. */
+const NOTE_RESERVE = 160;
+
+export interface ChatMessagePlan {
+  messages: ChatMessage[];
+  /** Earlier completed exchanges that did not fit the window; the system message says so. */
+  leftOut: number;
+}
+
 export function buildChatMessages(previous: readonly StoredTurn[], question: string, numCtx: number): ChatMessage[] {
-  let budget = Math.floor(numCtx * CHARS_PER_TOKEN * (1 - ANSWER_RESERVE)) - CHAT_SYSTEM_PROMPT.length - question.length;
+  return planChatMessages(previous, question, numCtx).messages;
+}
+
+/** The message list, and how many earlier exchanges were left out to fit `numCtx` (never silently). */
+export function planChatMessages(previous: readonly StoredTurn[], question: string, numCtx: number): ChatMessagePlan {
+  let budget = Math.floor(numCtx * CHARS_PER_TOKEN * (1 - ANSWER_RESERVE)) - CHAT_SYSTEM_PROMPT.length - NOTE_RESERVE - question.length;
   const history: ChatMessage[] = [];
-  for (const [user, assistant] of exchangesNewestFirst(previous)) {
+  const exchanges = exchangesNewestFirst(previous);
+  let kept = 0;
+  for (const [user, assistant] of exchanges) {
     const userContent = user.modelContent ?? user.content;
     const size = userContent.length + assistant.content.length;
     if (size > budget) break;
     budget -= size;
+    kept += 1;
     history.unshift({ role: 'user', content: userContent }, { role: 'assistant', content: assistant.content });
   }
-  return [{ role: 'system', content: CHAT_SYSTEM_PROMPT }, ...history, { role: 'user', content: question }];
+  const leftOut = exchanges.length - kept;
+  const system = leftOut === 0 ? CHAT_SYSTEM_PROMPT : `${CHAT_SYSTEM_PROMPT}\n\n${leftOutNote(leftOut)}`;
+  return { messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: question }], leftOut };
+}
+
+export function leftOutNote(leftOut: number): string {
+  return `(The ${leftOut} earliest exchange${leftOut === 1 ? '' : 's'} of this conversation ${leftOut === 1 ? 'is' : 'are'} left out to fit the context window; ask again for anything from ${leftOut === 1 ? 'it' : 'them'}.)`;
 }
 
 /** Completed user → assistant pairs, newest first. */

@@ -38,6 +38,8 @@ const statsSchema = z.object({
   tokensPerSecond: z.number().optional(),
   totalMs: z.number().optional(),
   loadMs: z.number().optional(),
+  cutOff: z.boolean().optional(),
+  historyLeftOut: z.number().optional(),
 });
 
 const turnSchema = z.object({

@@ -35,6 +35,31 @@ export const FILE_CONTEXT_BUDGET = 24_000;
 export const SELECTION_BUDGET = 40_000;
 /** Characters of a staged diff sent for a commit message. */
 export const DIFF_BUDGET = 30_000;
+/** Estimate for sizing a prompt to `num_ctx` when no tokenizer is at hand. */
+const CHARS_PER_TOKEN_ESTIMATE = 4;
+/** Share of the window an edit's input may use: the full replacement comes back and needs as much again. */
+const EDIT_INPUT_SHARE = 0.4;
+/** Share of the window a diff may use: a commit message is short. */
+const DIFF_SHARE = 0.6;
+
+/** Characters of selected code an edit (Fix, Add Docs, Refactor) may send to a model with `numCtx`. */
+export function editInputBudget(numCtx: number): number {
+  return Math.floor(numCtx * EDIT_INPUT_SHARE * CHARS_PER_TOKEN_ESTIMATE);
+}
+
+/** Characters of staged diff a commit message request may send to a model with `numCtx`. */
+export function diffBudget(numCtx: number): number {
+  return Math.min(DIFF_BUDGET, Math.floor(numCtx * DIFF_SHARE * CHARS_PER_TOKEN_ESTIMATE));
+}
+
+/** An edit whose input would not leave room for its answer: refused rather than cut, since a cut edit would delete code. */
+export class PromptTooLargeError extends Error {
+  override readonly name = 'PromptTooLargeError';
+}
+
+export function selectionTooLarge(numCtx: number): PromptTooLargeError {
+  return new PromptTooLargeError(`The selection is too large for the model's context (${numCtx} tokens); select less or raise aide.contextLength`);
+}
 
 export const CHAT_SYSTEM_PROMPT = [
   'You are a senior software engineer helping inside the code editor.',
@@ -142,7 +167,8 @@ const EDIT_INSTRUCTIONS: Record<EditKind, string> = {
  * Asks for a drop-in replacement of the selection. The answer must be one fenced block holding the full
  * replacement, which `extractProposal` takes out.
  */
-export function editPrompt(kind: EditKind, selection: CodeSelection, problems: readonly string[] = []): PromptMessage[] {
+export function editPrompt(kind: EditKind, selection: CodeSelection, problems: readonly string[] = [], numCtx?: number): PromptMessage[] {
+  if (numCtx !== undefined && selection.text.length > editInputBudget(numCtx)) throw selectionTooLarge(numCtx);
   const problemText = problems.length ? `\n\nProblems the editor reports in this code:\n${problems.map((p) => `- ${p}`).join('\n')}` : '';
   return [
     {
@@ -158,7 +184,7 @@ export function editPrompt(kind: EditKind, selection: CodeSelection, problems: r
 export function commitMessagePrompt(stagedDiff: string, budget = DIFF_BUDGET): PromptMessage[] {
   const cut = stagedDiff.length > budget;
   const diff = cut ? stagedDiff.slice(0, budget) : stagedDiff;
-  const note = cut ? `\n(The diff is truncated: only its first ${budget} of ${stagedDiff.length} characters are shown.)` : '';
+  const note = cut ? `\n(The diff is truncated to fit the context window: only its first ${budget} of ${stagedDiff.length} characters are shown; describe the change from what is shown and the file names.)` : '';
   return [
     {
       role: 'system',

@@ -18,6 +18,10 @@ export interface AnswerStats {
   totalMs?: number;
   /** Time the upstream spent loading the model (Ollama `load_duration`), when it was a cold load. */
   loadMs?: number;
+  /** True when the answer ended at the token limit (Ollama `done_reason: "length"`), not where the model chose. */
+  cutOff?: boolean;
+  /** Earlier exchanges of the conversation left out of the prompt to fit the context window. */
+  historyLeftOut?: number;
 }
 
 export interface ChatTurn {

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { generateWithProgress, showError } from '../actions/generate';
 import { COMMANDS } from '../common/ids';
-import { cleanCommitMessage, commitMessagePrompt } from '../common/prompts';
+import { cleanCommitMessage, commitMessagePrompt, diffBudget } from '../common/prompts';
 import type { Services } from '../services/services';
 import { gitApi, GitUnavailableError, type GitRepository } from './gitApi';
 
@@ -37,14 +37,16 @@ async function generateCommitMessage(services: Services, source: unknown): Promi
     void showError('nothing is staged in this repository — stage the changes to describe first.');
     return;
   }
-  const answer = await generateWithProgress(services, 'AIDE: writing the commit message', commitMessagePrompt(diff));
+  const answer = await generateWithProgress(services, 'AIDE: writing the commit message', (numCtx) => commitMessagePrompt(diff, diffBudget(numCtx)));
   if (!answer) return;
+  if (diff.length > diffBudget(answer.numCtx)) services.log.info(`Generate commit message: the staged diff (${diff.length} characters) was cut to ${diffBudget(answer.numCtx)} to fit the context window`);
   const message = cleanCommitMessage(answer.text);
   if (!message) {
     void showError(`${answer.model} returned an empty commit message; try again.`);
     return;
   }
   repository.inputBox.value = message;
+  if (answer.doneReason === 'length') void vscode.window.showWarningMessage('AIDE: the commit message was cut off at the token limit; check it before committing.');
   await vscode.commands.executeCommand('workbench.view.scm');
 }
 

@@ -23,6 +23,8 @@ export function parseStats(value: unknown): AnswerStats {
     const figure = value[key];
     if (isNumber(figure) && figure >= 0) stats[key] = figure;
   }
+  if (value.cutOff === true) stats.cutOff = true;
+  if (isNumber(value.historyLeftOut) && value.historyLeftOut > 0) stats.historyLeftOut = Math.floor(value.historyLeftOut);
   return stats;
 }
 

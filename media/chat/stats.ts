@@ -17,6 +17,10 @@ export function formatStats(stats: AnswerStats, stopped: boolean): string {
   if (stats.totalMs !== undefined) parts.push(`total ${duration(stats.totalMs)}`);
   if (stats.loadMs !== undefined) parts.push(`model load ${duration(stats.loadMs)}`);
   if (stopped) parts.push('stopped');
+  if (stats.historyLeftOut !== undefined) {
+    parts.push(`${integer.format(stats.historyLeftOut)} earlier exchange${stats.historyLeftOut === 1 ? '' : 's'} left out to fit the context`);
+  }
+  if (stats.cutOff) parts.push('(answer cut off at the token limit)');
   return parts.join(' · ');
 }
 

@@ -166,6 +166,19 @@ describe('chat webview: streaming answers', function () {
     assert.equal((await chat.page.locator('.turn.assistant .body').textContent())?.trim(), 'partial answer');
   });
 
+  it('an answer cut at the token limit, or sent without the earliest exchanges, says so under it', async () => {
+    await chat.host(start('r1'), delta('r1', 'half an answer'), {
+      type: 'chat/done',
+      requestId: 'r1',
+      stats: { completionTokens: 128, cutOff: true, historyLeftOut: 2 },
+      stopped: false,
+    });
+    await chat.waitForText('.turn .stats', '(answer cut off at the token limit)');
+    const stats = (await chat.page.locator('.turn .stats').textContent()) ?? '';
+    assert.match(stats, /2 earlier exchanges left out to fit the context/);
+    assert.match(stats, /128 out/);
+  });
+
   it('chat/error shows the message inline; Retry removes the exchange and posts chat/retry', async () => {
     const page = chat.page;
     await chat.host(start('r0', 'first'), delta('r0', 'fine'), { type: 'chat/done', requestId: 'r0', stats: {}, stopped: false });

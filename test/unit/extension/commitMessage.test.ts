@@ -102,4 +102,18 @@ describe('Generate Commit Message', () => {
     assert.notEqual(first.inputBox.value, '');
     assert.equal(second.inputBox.value, '');
   });
+
+  it('cuts a staged diff to the model window, says so in the prompt, and warns when the message itself was cut', async () => {
+    fake.configuration.set('aide.contextLength', 1024);
+    const huge = `diff --git a/big b/big\n${'+a line of the change\n'.repeat(2000)}`;
+    const repo = repository('/workspace', huge);
+    installGit([repo]);
+    ollama.doneReason = 'length';
+    await fake.commands.get('aide.generateCommitMessage')?.();
+    const sent = JSON.stringify(ollama.chats[0]);
+    assert.ok(sent.length < huge.length / 4, 'the diff was cut to about 60% of a 1024-token window');
+    assert.match(sent, /truncated to fit the context window: only its first 2457 of \d+ characters are shown/);
+    assert.equal(repo.inputBox.value.split('\n')[0], 'Fix sum to add its operands');
+    assert.ok(fake.ui.messages.some((m) => m.severity === 'warning' && /cut off at the token limit/.test(m.message)));
+  });
 });

@@ -113,6 +113,8 @@ export interface ScriptedOllama {
   chunkDelayMs: number;
   /** `/api/chat` requests whose client closed the connection before the answer was complete. */
   abortedChats: number;
+  /** The final record's `done_reason`: `stop`, or `length` for an answer cut at `num_predict` / the window. */
+  doneReason: 'stop' | 'length';
   close(): Promise<void>;
 }
 
@@ -121,7 +123,7 @@ export interface ScriptedOllama {
  * cannot stand for a model's edit), plus the metadata routes the extension asks first.
  */
 export async function startScriptedOllama(answer: string, model = 'llama3.2:1b'): Promise<ScriptedOllama> {
-  const state: ScriptedOllama = { url: '', chats: [], answer, chunkDelayMs: 0, abortedChats: 0, close: () => Promise.resolve() };
+  const state: ScriptedOllama = { url: '', chats: [], answer, chunkDelayMs: 0, abortedChats: 0, doneReason: 'stop', close: () => Promise.resolve() };
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
@@ -146,7 +148,7 @@ export async function startScriptedOllama(answer: string, model = 'llama3.2:1b')
       }
       if (res.destroyed) return;
       finished = true;
-      res.end(`${JSON.stringify({ model, message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 10, eval_count: 5, eval_duration: 5e7 })}\n`);
+      res.end(`${JSON.stringify({ model, message: { role: 'assistant', content: '' }, done: true, done_reason: state.doneReason, prompt_eval_count: 10, eval_count: 5, eval_duration: 5e7 })}\n`);
     });
   });
   server.listen(0, '127.0.0.1');

@@ -1,6 +1,6 @@
 import './.setup';
 import { strict as assert } from 'node:assert';
-import { buildChatMessages } from '../../../extension/common/chatMessages';
+import { buildChatMessages, leftOutNote, planChatMessages } from '../../../extension/common/chatMessages';
 import type { StoredTurn } from '../../../extension/common/chatSessions';
 import {
   CHAT_SYSTEM_PROMPT,
@@ -8,10 +8,14 @@ import {
   cleanCommitMessage,
   commitMessagePrompt,
   contextBudget,
+  DIFF_BUDGET,
+  diffBudget,
+  editInputBudget,
   editPrompt,
   explainPrompt,
   fenceFor,
   fileBlock,
+  PromptTooLargeError,
   selectionBlock,
   writeTestsPrompt,
   type CodeSelection,
@@ -94,7 +98,24 @@ describe('prompts', () => {
     const [system, user] = commitMessagePrompt('diff --git a/x b/x\n+added\n');
     assert.match(system?.content ?? '', /summary line in the imperative mood of at most 72 characters/);
     assert.match(user?.content ?? '', /```diff\ndiff --git a\/x b\/x\n\+added\n```/);
-    assert.match(commitMessagePrompt('y'.repeat(50), 10)[1]?.content ?? '', /The diff is truncated: only its first 10 of 50 characters are shown/);
+    assert.match(commitMessagePrompt('y'.repeat(50), 10)[1]?.content ?? '', /The diff is truncated to fit the context window: only its first 10 of 50 characters are shown/);
+  });
+
+  it('sizes edits and diffs to the model window: an edit too large is refused in words, a diff is cut and says so', () => {
+    assert.equal(editInputBudget(8192), 13107, '40% of the window at 4 characters per token');
+    const big = { ...selection, text: 'x'.repeat(editInputBudget(4096) + 1) };
+    assert.throws(
+      () => editPrompt('fix', big, [], 4096),
+      (error: unknown) =>
+        error instanceof PromptTooLargeError &&
+        error.message === "The selection is too large for the model's context (4096 tokens); select less or raise aide.contextLength",
+    );
+    assert.doesNotThrow(() => editPrompt('fix', big, [], 8192));
+    assert.equal(diffBudget(2048), Math.floor(2048 * 0.6 * 4));
+    assert.equal(diffBudget(262144), DIFF_BUDGET, 'never more than the fixed cap');
+    const user = commitMessagePrompt('z'.repeat(10_000), diffBudget(2048))[1]?.content ?? '';
+    assert.ok(user.length < 10_000);
+    assert.match(user, /truncated to fit the context window: only its first 4915 of 10000 characters/);
   });
 
   it('cleans a commit message wrapped in a fence, quotes or a label', () => {
@@ -129,9 +150,14 @@ describe('chat message list', () => {
     ]);
   });
 
-  it('drops the oldest exchanges first when the window is small', () => {
+  it('drops the oldest exchanges first when the window is small, and says so in the system message', () => {
     const previous = [turn('user', 'old'.repeat(400)), turn('assistant', 'a'.repeat(1000)), turn('user', 'recent'), turn('assistant', 'recent answer')];
     const messages = buildChatMessages(previous, 'q', 1024);
     assert.deepEqual(messages.map((m) => m.content).slice(1), ['recent', 'recent answer', 'q']);
+    const plan = planChatMessages(previous, 'q', 1024);
+    assert.equal(plan.leftOut, 1);
+    assert.equal(plan.messages[0]?.content, `${CHAT_SYSTEM_PROMPT}\n\n${leftOutNote(1)}`);
+    assert.match(leftOutNote(1), /earliest exchange of this conversation is left out to fit the context window/);
+    assert.equal(planChatMessages(previous, 'q', 8192).leftOut, 0, 'nothing left out: the plain system prompt');
   });
 });

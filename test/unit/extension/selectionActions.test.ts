@@ -96,6 +96,20 @@ describe('selection commands', () => {
     assert.ok(fake.ui.messages.some((m) => m.severity === 'error' && /did not answer with a code block/.test(m.message)));
   });
 
+  it('refuses an edit whose selection would not fit the model window, in words, without asking the model', async () => {
+    fake.configuration.set('aide.contextLength', 512);
+    const big = `${'export const value = 1; // padding\n'.repeat(40)}`;
+    fake.openEditor(big, { selection: new Selection(0, 0, 40, 0) });
+    await fake.commands.get('aide.refactorSelection')?.();
+    await waitFor(() => fake.ui.messages.some((m) => m.severity === 'error'), 'the refusal');
+    assert.ok(
+      fake.ui.messages.some((m) => m.message === "AIDE: The selection is too large for the model's context (512 tokens); select less or raise aide.contextLength"),
+      JSON.stringify(fake.ui.messages),
+    );
+    assert.equal(ollama.chats.length, 0);
+    assert.equal(proposalTab(), undefined);
+  });
+
   it('asks for a selection first', async () => {
     fake.openEditor(SOURCE, { selection: new Selection(1, 2, 1, 2) });
     await fake.commands.get('aide.addDocs')?.();
