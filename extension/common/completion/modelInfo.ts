@@ -86,18 +86,27 @@ const tagsSchema = z.object({
 });
 
 /**
- * The first model of a `/api/tags` body that can fill in the middle: it lists the `insert` capability
- * (newer Ollama reports capabilities here) or belongs to a known FIM family. Undefined when none does.
+ * The model of a `/api/tags` body best able to fill in the middle. Ollama's own word comes first: the first
+ * model that lists the `insert` capability. Only when a model reports no capabilities at all (older Ollama)
+ * is its name consulted, and then a known FIM family that is not a chat/instruct/python variant (those are
+ * tuned away from raw infilling). A model whose capabilities are listed without `insert` is never picked.
+ * Undefined when none qualifies.
  */
 export function pickFimModel(body: unknown): string | undefined {
   const parsed = tagsSchema.safeParse(body);
   if (!parsed.success) throw new Error('Unexpected /api/tags answer');
-  for (const entry of parsed.data.models) {
+  const named = parsed.data.models.flatMap((entry) => {
     const name = entry.model ?? entry.name;
-    if (!name) continue;
-    if (entry.capabilities?.includes('insert')) return name;
-    // By name only: an architecture such as `qwen2` also covers chat models never trained for FIM.
-    if (detectFimFamily(name)) return name;
-  }
-  return undefined;
+    return name ? [{ name, capabilities: entry.capabilities ?? undefined }] : [];
+  });
+  const withInsert = named.find((entry) => entry.capabilities?.includes('insert'));
+  if (withInsert) return withInsert.name;
+  // By name only: an architecture such as `qwen2` also covers chat models never trained for FIM.
+  return named.find((entry) => entry.capabilities === undefined && detectFimFamily(entry.name) && !isTunedAwayFromFim(entry.name))?.name;
+}
+
+/** `codellama:7b-instruct`, `codellama:13b-python`, `codegemma:7b-it`, `…-chat`: variants that do not infill well. */
+function isTunedAwayFromFim(name: string): boolean {
+  const tag = name.includes(':') ? name.slice(name.lastIndexOf(':') + 1) : name;
+  return /(^|[-_.])(instruct|python|chat|it)([-_.]|$)/i.test(tag);
 }

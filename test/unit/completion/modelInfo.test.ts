@@ -51,6 +51,24 @@ describe('model info', () => {
       assert.equal(pickFimModel({ models: [] }), undefined);
     });
 
+    it('prefers a model Ollama says can insert over an earlier one that only matches by name', () => {
+      const body = {
+        models: [
+          { name: 'codellama:7b-instruct', model: 'codellama:7b-instruct', capabilities: ['completion'] },
+          { name: 'qwen2.5-coder:1.5b-base', model: 'qwen2.5-coder:1.5b-base', capabilities: ['completion', 'insert'] },
+        ],
+      };
+      assert.equal(pickFimModel(body), 'qwen2.5-coder:1.5b-base');
+      assert.equal(pickFimModel({ models: [{ name: 'starcoder2:3b', capabilities: ['completion'] }] }), undefined, 'capabilities listed without insert: never by name');
+      assert.equal(pickFimModel({ models: [{ name: 'starcoder2:3b', capabilities: [] }] }), undefined, 'an empty list is still a list');
+    });
+
+    it('skips instruct, chat and python variants when picking by name', () => {
+      const body = { models: [{ name: 'codellama:7b-instruct' }, { name: 'codellama:13b-python' }, { name: 'deepseek-coder:6.7b-chat' }, { name: 'codegemma:7b-it' }, { name: 'codellama:7b-code' }] };
+      assert.equal(pickFimModel(body), 'codellama:7b-code');
+      assert.equal(pickFimModel({ models: [{ name: 'codellama:7b-instruct' }] }), undefined);
+    });
+
     it('rejects a malformed list', () => {
       assert.throws(() => pickFimModel({ models: 'none' }), /Unexpected \/api\/tags answer/);
     });
