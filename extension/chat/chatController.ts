@@ -56,8 +56,10 @@ export interface ChatControllerDeps {
   codeActions: CodeActions;
   selectChatModel(model: string): Promise<void>;
   showLogs(): void;
-  /** Reports a failure outside any answer (e.g. listing models), at most once per kind. */
+  /** Reports a failure outside any answer (e.g. listing models), at most once per kind until `clearError`. */
   notifyError(key: string, message: string): void;
+  /** The feature behind `key` worked (or the user asked again): its next failure is shown. */
+  clearError(key: string): void;
   newRequestId?: () => string;
   /** How long the first token may take before `/api/ps` is asked whether the model is loading. */
   loadingProbeAfterMs?: number;
@@ -363,10 +365,16 @@ export class ChatController implements IDisposable {
   private async refreshModels(userAsked: boolean): Promise<void> {
     try {
       await this.deps.models.refresh(AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS));
+      this.deps.clearError('models');
     } catch (error) {
       const described = describeError(error, { url: this.deps.endpoint().url });
-      if (userAsked) this.deps.notifyError('models', `Could not list models: ${described.message}`);
-      else this.deps.log.warn(`Could not list models: ${described.message}`);
+      if (userAsked) {
+        // The user is waiting for this answer: never swallow it as "already shown".
+        this.deps.clearError('models');
+        this.deps.notifyError('models', `Could not list models: ${described.message}`);
+      } else {
+        this.deps.log.warn(`Could not list models: ${described.message}`);
+      }
     }
     this.postModels();
   }

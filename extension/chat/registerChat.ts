@@ -24,6 +24,7 @@ export function registerChat(context: vscode.ExtensionContext, services: Service
     selectChatModel: (model) => settings.update('chat.model', model),
     showLogs: () => log.show(true),
     notifyError: (key, message) => notifier.error(key, message),
+    clearError: (key) => notifier.clear(key),
   });
   const provider = new ChatViewProvider(context.extensionUri, controller, log);
 

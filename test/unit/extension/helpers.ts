@@ -82,6 +82,7 @@ export function createControllerFixture(
     },
     showLogs: () => logs.push('show logs'),
     notifyError: (_key, message) => notifications.push(message),
+    clearError: () => undefined,
     newRequestId: () => `host-${++sequence}`,
     ...options.deps,
   });
