@@ -64,8 +64,11 @@ export const SAMPLING = { temperature: 0.2, top_p: 0.9 } as const;
 
 export function planCompletion(input: PlanInput): CompletionPlan {
   const { settings, info, model } = input;
+  const forced = settings.template !== 'auto';
   const family = settings.template === 'auto' ? detectFimFamily(model, info.architecture) : settings.template;
-  const useInsert = supportsInsert(info) && !input.insertRejected;
+  // A forced family means "prompt this model with that template": the model's own FIM template (insert) is
+  // bypassed, so the prompt and the stop list always belong to the same family.
+  const useInsert = !forced && supportsInsert(info) && !input.insertRejected;
   if (!useInsert && family === undefined) throw new FimUnsupportedError(model);
   const numCtx = effectiveContextLength(info, settings.contextLength);
   const maxTokens = Number.isFinite(settings.maxTokens) ? Math.max(1, Math.floor(settings.maxTokens)) : 1;

@@ -32,6 +32,17 @@ describe('completion plan and request body', () => {
     assert.ok(!('keep_alive' in body), 'keep_alive is left to the host');
   });
 
+  it('a forced template is used raw even when the model reports insert, with that family\'s stop list', () => {
+    const forced = { ...settings, template: 'codestral' as const };
+    const body = generateRequest(
+      planCompletion(input({ model: 'my-coder:latest', info: { model: 'my-coder:latest', capabilities: ['completion', 'insert'], architecture: 'llama', contextLength: 16384 }, settings: forced })),
+    );
+    assert.equal(body.raw, true);
+    assert.equal('suffix' in body, false);
+    assert.equal(body.prompt, FIM_TEMPLATES.codestral.build('def add(a, b):\n    return ', '\n\nprint(add(1, 2))\n'));
+    assert.deepEqual(body.options?.stop, [...FIM_TEMPLATES.codestral.stop]);
+  });
+
   it('sends a one-newline suffix at the end of a file so Ollama keeps its FIM template', () => {
     assert.equal(generateRequest(planCompletion(input({ suffix: '' }))).suffix, '\n');
   });
