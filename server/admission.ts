@@ -109,6 +109,10 @@ export class Admission {
         state.queue.splice(index, 1);
         reject(error);
       };
+      if (exchange.abort.signal.aborted) {
+        leave(new RelayError(499, 'cancelled while queued'));
+        return;
+      }
       exchange.abort.signal.addEventListener('abort', () => leave(new RelayError(499, 'cancelled while queued')), { once: true });
       if (priority === 'completion') {
         const deadline = setTimeout(() => leave(completionDropped(this.limits.completionDeadlineMs)), this.limits.completionDeadlineMs);
@@ -171,5 +175,6 @@ export class Admission {
 }
 
 function completionDropped(deadlineMs: number): RelayError {
-  return new RelayError(503, `completion dropped: it waited more than ${deadlineMs} ms in the queue`, 'queue_deadline', { 'Retry-After': '0' });
+  // The editor has moved on: clients that retry on 503 (the openai client does) are told not to.
+  return new RelayError(503, `completion dropped: it waited more than ${deadlineMs} ms in the queue`, 'queue_deadline', { 'X-Should-Retry': 'false' });
 }

@@ -59,7 +59,8 @@ async function serve(ctx: RelayContext, tokens: TokenStore, metricsTokens: Token
     return;
   }
   const exchange: Exchange = {
-    id,
+    id: randomUUID(),
+    requestId: id,
     req,
     res,
     dialect: dialectOf(pathname),
@@ -147,7 +148,7 @@ async function runExchange(ctx: RelayContext, state: AppState, exchange: Exchang
   try {
     const body = req.method === 'POST' ? await readBody(req, ctx.config.maxBodyBytes) : undefined;
     const payload = body ? parseJsonObject(body) : undefined;
-    if (ctx.config.logPrompts && body) ctx.logger.info({ reqId: exchange.id, body: body.toString('utf8') }, 'request body (LOG_PROMPTS=1)');
+    if (ctx.config.logPrompts && body) ctx.logger.info({ reqId: exchange.requestId, body: body.toString('utf8') }, 'request body (LOG_PROMPTS=1)');
     if (needsAdmission(route)) {
       const supersedeKey = headerValue(req, 'x-relay-supersede');
       if (supersedeKey) exchange.affinityKey = `${exchange.client}\u0000${supersedeKey}`;
@@ -157,7 +158,7 @@ async function runExchange(ctx: RelayContext, state: AppState, exchange: Exchang
     exchange.outcome ??= 'ok';
   } catch (error) {
     const relayError = error instanceof RelayError ? error : new RelayError(500, 'internal relay error');
-    if (!(error instanceof RelayError)) ctx.logger.error({ reqId: exchange.id, err: error instanceof Error ? error.message : String(error) }, 'handler failed');
+    if (!(error instanceof RelayError)) ctx.logger.error({ reqId: exchange.requestId, err: error instanceof Error ? error.message : String(error) }, 'handler failed');
     if (relayError.status === 499 || exchange.abort.signal.aborted) {
       if (exchange.outcome !== 'superseded') exchange.outcome = 'client_abort';
     } else {
@@ -233,7 +234,7 @@ function record(ctx: RelayContext, exchange: Exchange): void {
   if (exchange.completionTokens) ctx.metrics.tokens.inc({ direction: 'completion', model }, exchange.completionTokens);
   if (exchange.loadNs !== undefined && exchange.loadNs > 1e9) ctx.metrics.coldLoads.inc({ model });
   recordRequest(ctx, {
-    id: exchange.id,
+    id: exchange.requestId,
     method: exchange.req.method,
     route: exchange.route,
     status,
@@ -287,8 +288,8 @@ async function sendReadiness(ctx: RelayContext, res: ServerResponse, state: AppS
     sendText(res, 503, 'application/json', JSON.stringify({ status: 'draining', reason: 'the relay is shutting down' }));
     return;
   }
-  await ctx.pool.probeAll();
-  const results = ctx.pool.describe().map((member) => ({ ...member, ok: member.state === 'closed' }));
+  await ctx.pool.probeAll(true);
+  const results = ctx.pool.describe().map((member) => ({ ...member, ok: member.reachable }));
   const ready = results.some((result) => result.ok);
   const body = { status: ready ? 'ready' : 'unavailable', upstreams: results, ...(ready ? {} : { reason: 'no upstream answers' }) };
   sendText(res, ready ? 200 : 503, 'application/json', JSON.stringify(body));

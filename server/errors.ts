@@ -18,6 +18,14 @@ export class RelayError extends Error {
   }
 }
 
+/** Codes of failures that say the host itself is unhealthy (as opposed to an answer it gave). */
+const TRANSPORT_CODES = new Set(['upstream_unreachable', 'upstream_tls', 'upstream_timeout', 'upstream_error']);
+
+/** True when the upstream could not be talked to (refused, reset, TLS, timeout, garbage) — what the circuit breaker counts. */
+export function isTransportFailure(error: unknown): boolean {
+  return error instanceof RelayError && error.code !== null && TRANSPORT_CODES.has(error.code);
+}
+
 export function dialectOf(path: string): Dialect {
   return path === '/v1' || path.startsWith('/v1/') ? 'openai' : 'native';
 }

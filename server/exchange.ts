@@ -8,7 +8,10 @@ import type { Dialect } from './errors';
 export type CacheState = 'HIT' | 'MISS' | 'BYPASS';
 
 export interface Exchange {
+  /** The relay's own identity for this exchange (supersede, replicas); never taken from the client. */
   id: string;
+  /** `X-Request-Id` as the client sent it (validated) or a fresh one: for logs and the echoed header. */
+  requestId: string;
   req: IncomingMessage;
   res: ServerResponse;
   dialect: Dialect;

@@ -4,7 +4,7 @@
  * After the first byte the error-frame rule applies instead, so a client never sees a spliced answer.
  */
 import type { RelayContext } from './context';
-import { RelayError } from './errors';
+import { isTransportFailure, RelayError } from './errors';
 import type { Exchange } from './exchange';
 import type { Member } from './pool';
 import type { Upstream } from './upstream';
@@ -31,9 +31,13 @@ export async function withUpstream<T>(ctx: RelayContext, exchange: Exchange, att
       ctx.pool.succeeded(member);
       return result;
     } catch (error) {
+      // Only a host that could not be talked to counts against it; an answer (Ollama's 503 "server busy",
+      // a 404, a mid-generation error) comes from a live host.
+      if (isTransportFailure(error)) ctx.pool.failed(member, (error as RelayError).message);
+      else if (!exchange.abort.signal.aborted) ctx.pool.succeeded(member);
+      else member.trialRunning = false;
       const beforeFirstByte = !exchange.res.headersSent && !exchange.abort.signal.aborted;
       if (retryable(error) && beforeFirstByte) {
-        ctx.pool.failed(member, error.message);
         ctx.metrics.upstreamErrors.inc({ upstream: member.upstream.name, kind: error.code ?? String(error.status) });
         lastError = error;
         continue;

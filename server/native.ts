@@ -14,23 +14,24 @@ import { withUpstream } from './failover';
 import { forwardNdjson, type ForwardOutcome } from './ndjsonForward';
 import { isCloudModel } from './routes';
 
-const keepAlive = z.union([z.string(), z.number()]).optional();
-const options = z.record(z.string(), z.unknown()).optional();
-const format = z.union([z.string(), z.record(z.string(), z.unknown())]).optional();
-const think = z.union([z.boolean(), z.string()]).optional();
-const stream = z.boolean().optional();
-const model = z.string({ error: 'model must be a string' }).optional();
+// Ollama (Go) reads a JSON null as "not set", so every optional field accepts null as well.
+const keepAlive = z.union([z.string(), z.number()]).nullish();
+const options = z.record(z.string(), z.unknown()).nullish();
+const format = z.union([z.string(), z.record(z.string(), z.unknown())]).nullish();
+const think = z.union([z.boolean(), z.string()]).nullish();
+const stream = z.boolean().nullish();
+const model = z.string({ error: 'model must be a string' }).nullish();
 
 const SCHEMAS: Record<string, z.ZodType> = {
   '/api/generate': z.looseObject({
     model,
-    prompt: z.string().optional(),
-    suffix: z.string().optional(),
-    system: z.string().optional(),
-    template: z.string().optional(),
-    raw: z.boolean().optional(),
-    images: z.array(z.string()).optional(),
-    context: z.array(z.number()).optional(),
+    prompt: z.string().nullish(),
+    suffix: z.string().nullish(),
+    system: z.string().nullish(),
+    template: z.string().nullish(),
+    raw: z.boolean().nullish(),
+    images: z.array(z.string()).nullish(),
+    context: z.array(z.number()).nullish(),
     stream,
     format,
     options,
@@ -39,17 +40,17 @@ const SCHEMAS: Record<string, z.ZodType> = {
   }),
   '/api/chat': z.looseObject({
     model,
-    messages: z.array(z.looseObject({ role: z.string(), content: z.string().optional(), images: z.array(z.string()).optional() })).optional(),
-    tools: z.array(z.unknown()).optional(),
+    messages: z.array(z.looseObject({ role: z.string(), content: z.string().nullish(), images: z.array(z.string()).nullish() })).nullish(),
+    tools: z.array(z.unknown()).nullish(),
     stream,
     format,
     options,
     keep_alive: keepAlive,
     think,
   }),
-  '/api/embed': z.looseObject({ model, input: z.union([z.string(), z.array(z.string())]).optional(), options, keep_alive: keepAlive }),
-  '/api/embeddings': z.looseObject({ model, prompt: z.string().optional(), options, keep_alive: keepAlive }),
-  '/api/show': z.looseObject({ model, name: z.string().optional(), verbose: z.boolean().optional() }),
+  '/api/embed': z.looseObject({ model, input: z.union([z.string(), z.array(z.string())]).nullish(), options, keep_alive: keepAlive }),
+  '/api/embeddings': z.looseObject({ model, prompt: z.string().nullish(), options, keep_alive: keepAlive }),
+  '/api/show': z.looseObject({ model, name: z.string().nullish(), verbose: z.boolean().nullish() }),
 };
 
 /** Validates a native request body and returns its model name. */

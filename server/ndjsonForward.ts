@@ -112,16 +112,18 @@ export function forwardNdjson(upstream: Readable, res: ServerResponse, options: 
         start = end + 1;
       }
       const doneAt = lastStart === -1 ? -1 : lines.indexOf(DONE_MARK, lastStart);
-      if (doneAt === -1) {
+      let lineEnd = doneAt === -1 ? -1 : lines.indexOf(NEWLINE, doneAt);
+      if (doneAt !== -1 && lineEnd === -1) lineEnd = lines.length;
+      // The byte mark is only a hint (a tool call's arguments could contain it): the parsed record decides.
+      const finalLine = doneAt === -1 ? undefined : lines.toString('utf8', lastStart, lineEnd);
+      const record = finalLine === undefined ? undefined : readFinalRecord(finalLine);
+      if (!record || finalLine === undefined) {
         write(lines);
         return;
       }
       sawDone = true;
-      let lineEnd = lines.indexOf(NEWLINE, doneAt);
-      if (lineEnd === -1) lineEnd = lines.length;
       begin();
-      const finalLine = lines.toString('utf8', lastStart, lineEnd);
-      options.onFinal(readFinalRecord(finalLine));
+      options.onFinal(record);
       const rewritten = options.relayInfo ? withRelayInfo(finalLine, options.relayInfo()) : finalLine;
       res.cork();
       write(lines.subarray(0, lastStart));
@@ -229,12 +231,14 @@ export function withRelayInfo(line: string, info: Record<string, unknown>): stri
   return `${body}${separator}"relay":${JSON.stringify(info)}${line.slice(end)}`;
 }
 
-function readFinalRecord(line: string): FinalRecord {
+/** The final record's counters, or undefined when the line is not a top-level `done: true` record. */
+function readFinalRecord(line: string): FinalRecord | undefined {
   try {
     const record = JSON.parse(line) as Record<string, unknown>;
+    if (record.done !== true) return undefined;
     const num = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
     return { promptTokens: num('prompt_eval_count'), completionTokens: num('eval_count'), loadNs: num('load_duration') };
   } catch {
-    return {};
+    return undefined;
   }
 }

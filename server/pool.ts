@@ -23,6 +23,8 @@ export interface Member {
   /** Models loaded in memory there, from the last `/api/ps` probe. */
   resident: Set<string>;
   lastError?: string;
+  /** Whether the latest probe got an answer (what /readyz reports). */
+  reachable: boolean;
   /** A half-open member lets exactly one trial through at a time. */
   trialRunning: boolean;
 }
@@ -49,6 +51,7 @@ export class UpstreamPool {
       cooldownMs: MIN_COOLDOWN_MS,
       inflight: 0,
       resident: new Set(),
+      reachable: true,
       trialRunning: false,
     }));
   }
@@ -107,35 +110,52 @@ export class UpstreamPool {
 
   /** Probes every host (version + resident models) now and then every `intervalMs`. */
   startProbing(intervalMs: number): void {
-    const run = (): void => void this.probeAll();
+    const run = (): void => void this.probeAll(false);
     run();
     this.probeTimer = setInterval(run, intervalMs);
     this.probeTimer.unref();
   }
 
-  async probeAll(): Promise<void> {
-    await Promise.all(this.members.map((member) => this.probe(member)));
+  private fullProbe: Promise<void> | undefined;
+
+  /**
+   * Probes every host. `everyHost` includes hosts whose circuit is open (for /readyz, which must see a
+   * host that recovered); concurrent full probes share one round, so a flood of /readyz calls cannot
+   * multiply the requests sent to the Ollama hosts.
+   */
+  async probeAll(everyHost = false): Promise<void> {
+    if (!everyHost) {
+      await Promise.all(this.members.map((member) => this.probe(member, false)));
+      return;
+    }
+    this.fullProbe ??= Promise.all(this.members.map((member) => this.probe(member, true))).then(() => {
+      this.fullProbe = undefined;
+    });
+    return this.fullProbe;
   }
 
-  private async probe(member: Member): Promise<void> {
-    if (member.circuit === 'open' && this.now() < member.openUntil) return;
+  private async probe(member: Member, evenIfOpen: boolean): Promise<void> {
+    if (!evenIfOpen && member.circuit === 'open' && this.now() < member.openUntil) return;
     try {
       const { response } = await member.upstream.send({ method: 'GET', path: '/api/ps', signal: AbortSignal.timeout(3_000) });
       const chunks: Buffer[] = [];
       for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
       if ((response.statusCode ?? 500) >= 500) throw new Error(`answered ${response.statusCode}`);
       member.resident = residentModels(Buffer.concat(chunks).toString('utf8'));
+      member.reachable = true;
       this.succeeded(member);
     } catch (error) {
+      member.reachable = false;
       this.failed(member, error instanceof Error ? error.message : String(error));
     }
   }
 
   /** Per-host state for /readyz and /metrics. */
-  describe(): Array<{ upstream: string; state: CircuitState; inflight: number; resident: string[]; error?: string }> {
+  describe(): Array<{ upstream: string; state: CircuitState; reachable: boolean; inflight: number; resident: string[]; error?: string }> {
     return this.members.map((member) => ({
       upstream: member.upstream.name,
       state: member.circuit,
+      reachable: member.reachable,
       inflight: member.inflight,
       resident: [...member.resident],
       error: member.lastError,

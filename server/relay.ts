@@ -44,7 +44,7 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
   let tokens = loadTokenStore(config);
   const tls = loadUpstreamTls(config);
   const upstreams = config.upstreams.map(
-    (upstream) => new Upstream(upstream, tls, { connectMs: config.upstreamConnectTimeoutMs, firstByteMs: config.firstByteTimeoutMs }),
+    (upstream) => new Upstream(upstream, tls, { connectMs: config.upstreamConnectTimeoutMs, firstByteMs: config.firstByteTimeoutMs, streamIdleMs: config.streamIdleTimeoutMs }),
   );
   const pool = new UpstreamPool(upstreams, logger);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;

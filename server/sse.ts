@@ -18,7 +18,7 @@ export class SseWriter {
   }
 
   open(headers: Record<string, string>): void {
-    if (this.opened) return;
+    if (this.opened || this.res.headersSent || this.res.destroyed) return;
     this.opened = true;
     this.res.writeHead(200, {
       ...headers,

@@ -23,6 +23,8 @@ export interface UpstreamTls {
 export interface UpstreamTimeouts {
   connectMs: number;
   firstByteMs: number;
+  /** Silence allowed mid-stream on responses read through `fetch` (the native routes time their own). */
+  streamIdleMs: number;
 }
 
 export interface SendOptions {
@@ -117,7 +119,12 @@ export class Upstream {
         () => fail(new RelayError(504, `upstream ${this.name} sent no response within ${this.timeouts.firstByteMs} ms`, 'upstream_timeout')),
         this.timeouts.firstByteMs,
       );
-      const onAbort = (): void => fail(new RelayError(499, 'client closed the request'));
+      const onAbort = (): void =>
+        fail(
+          signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'
+            ? new RelayError(504, `upstream ${this.name} did not answer in time`, 'upstream_timeout')
+            : new RelayError(499, 'client closed the request'),
+        );
       const cleanup = (): void => {
         clearTimeout(connectTimer);
         clearTimeout(firstByteTimer);
@@ -179,7 +186,17 @@ export class Upstream {
     let stream: Readable = response;
     if (status < 400 && /ndjson/.test(response.headers['content-type'] ?? '')) {
       const guard = ndjsonGuard();
-      pipeline(response, guard, () => undefined);
+      // Failures reach the `ollama` client as tagged RelayErrors, so callers can tell a dead host from an answer.
+      const idle = setTimeout(
+        () => guard.destroy(new RelayError(502, `upstream stalled: no data for ${this.timeouts.streamIdleMs} ms`, 'upstream_timeout')),
+        this.timeouts.streamIdleMs,
+      );
+      response.on('data', () => idle.refresh());
+      pipeline(response, guard, (error) => {
+        clearTimeout(idle);
+        if (error && !guard.destroyed) guard.destroy(new RelayError(502, 'upstream connection closed mid-stream', 'upstream_error'));
+      });
+      response.once('error', () => guard.destroy(new RelayError(502, 'upstream connection closed mid-stream', 'upstream_error')));
       stream = guard;
     }
     return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers: responseHeaders });

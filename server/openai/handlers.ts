@@ -27,7 +27,11 @@ function parseRequest<T extends z.ZodType>(schema: T, payload: Record<string, un
   return result.data;
 }
 
-/** Errors thrown by the `ollama` client become RelayErrors that keep Ollama's status and message. */
+/**
+ * Errors thrown by the `ollama` client become RelayErrors. An HTTP error keeps Ollama's status and
+ * message; a plain Error is Ollama's own `{"error"}` line mid-generation (a 500, as Ollama would answer
+ * a non-streaming call); transport failures arrive already tagged from `Upstream.fetch`.
+ */
 function asRelayError(error: unknown): RelayError {
   if (error instanceof RelayError) return error;
   if (error && typeof error === 'object' && 'status_code' in error && typeof error.status_code === 'number') {
@@ -35,8 +39,16 @@ function asRelayError(error: unknown): RelayError {
     const translated = translateUpstreamStatus(error.status_code, message);
     return translated.status === error.status_code ? new RelayError(error.status_code, message, openAiCodeFor(error.status_code)) : translated;
   }
-  return new RelayError(502, `upstream answered garbage: ${error instanceof Error ? error.message : String(error)}`, 'upstream_error');
+  const message = error instanceof Error ? error.message : String(error);
+  if (message === STREAM_ENDED_EARLY) return new RelayError(502, 'upstream closed the stream before the final record', 'upstream_error');
+  return new RelayError(500, message);
 }
+
+/** What the `ollama` client throws when a stream ends without its final record. */
+const STREAM_ENDED_EARLY = 'Did not receive done or success response in stream.';
+
+/** A cold model load can keep the first token minutes away: by then the SSE stream is opened so its heartbeat keeps proxies from closing it. */
+const EARLY_OPEN_MS = 10_000;
 
 function rethrowAsRelayError(error: unknown): never {
   throw asRelayError(error);
@@ -75,7 +87,7 @@ type Part = ChatResponse | GenerateResponse;
  */
 async function serveGeneration<P extends Part>(
   exchange: Exchange,
-  stream: AsyncIterable<P> & { abort(): void },
+  start: () => Promise<AsyncIterable<P> & { abort(): void }>,
   options: {
     streaming: boolean;
     includeUsage: boolean;
@@ -95,7 +107,10 @@ async function serveGeneration<P extends Part>(
   const parts: P[] = [];
   let final: P | undefined;
   let completed = false;
+  let stream: (AsyncIterable<P> & { abort(): void }) | undefined;
+  const early = options.streaming ? setTimeout(() => sse.open(headers(exchange)), EARLY_OPEN_MS) : undefined;
   try {
+    stream = await start();
     let first = true;
     for await (const part of stream) {
       if (first) exchange.ttftMs = performance.now() - exchange.started;
@@ -130,13 +145,15 @@ async function serveGeneration<P extends Part>(
       exchange.outcome ??= 'client_abort';
       return;
     }
-    if (!sse.isOpen) throw asRelayError(error);
+    const relayError = asRelayError(error);
+    if (!sse.isOpen) throw relayError;
     exchange.outcome ??= 'upstream_error';
-    sse.fail(error instanceof Error ? error.message : String(error));
+    sse.fail(relayError.message, relayError.status >= 500 ? 'api_error' : 'invalid_request_error', relayError.code);
   } finally {
+    clearTimeout(early);
     sse.stopHeartbeat();
     // A stream that ended on its own needs no abort (and creating the abort error costs time per request).
-    if (!completed) stream.abort();
+    if (!completed) stream?.abort();
   }
 }
 
@@ -147,10 +164,9 @@ export async function handleChatCompletions(ctx: RelayContext, exchange: Exchang
     const signal = exchange.abort.signal;
     const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
     const native = toNativeChat(request, numCtx);
-    const stream = await ollamaFor(upstream, signal).chat(native).catch(rethrowAsRelayError);
     ctx.keepWarm.noteUse(upstream, request.model, native as unknown as Record<string, unknown>);
     let toolCallCount = 0;
-    await serveGeneration<ChatResponse>(exchange, stream, {
+    await serveGeneration<ChatResponse>(exchange, () => ollamaFor(upstream, signal).chat(native), {
       streaming: request.stream === true,
       includeUsage: request.stream_options?.include_usage === true,
       object: request.stream ? 'chat.completion.chunk' : 'chat.completion',
@@ -187,9 +203,8 @@ export async function handleCompletions(ctx: RelayContext, exchange: Exchange, p
     const signal = exchange.abort.signal;
     const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
     const native = toNativeGenerate(request, numCtx);
-    const stream = await ollamaFor(upstream, signal).generate(native).catch(rethrowAsRelayError);
     ctx.keepWarm.noteUse(upstream, request.model, native as unknown as Record<string, unknown>);
-    await serveGeneration<GenerateResponse>(exchange, stream, {
+    await serveGeneration<GenerateResponse>(exchange, () => ollamaFor(upstream, signal).generate(native), {
       streaming: request.stream === true,
       includeUsage: request.stream_options?.include_usage === true,
       object: 'text_completion',

@@ -15,6 +15,8 @@ const sampling = {
   stop,
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
+  // Ollama generates one choice per request; asking for more must not silently return one.
+  n: z.literal(1, { error: 'only n=1 is supported' }).nullish(),
 };
 
 const contentPart = z.union([
@@ -47,7 +49,7 @@ export const chatCompletionRequest = z.looseObject({
     })
     .nullish(),
   tools: z.array(z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) })).nullish(),
-  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']).nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'max']).nullish(),
 });
 
 export const completionRequest = z.looseObject({

@@ -27,19 +27,26 @@ export function nativeOptions(request: Sampling, numCtx: number | undefined, max
 export function toNativeChat(request: ChatCompletionRequest, numCtx: number | undefined): ChatRequest & { stream: true } {
   const native: ChatRequest & { stream: true } = {
     model: request.model,
-    messages: request.messages.map(toNativeMessage),
+    messages: request.messages.map((message) => toNativeMessage(message, toolNames(request.messages))),
     stream: true,
     options: nativeOptions(request, numCtx, request.max_completion_tokens ?? request.max_tokens),
   };
   if (request.tools?.length) native.tools = request.tools as unknown as Tool[];
   if (request.response_format?.type === 'json_object') native.format = 'json';
   if (request.response_format?.type === 'json_schema') native.format = request.response_format.json_schema?.schema ?? 'json';
-  if (request.reasoning_effort) native.think = request.reasoning_effort === 'none' ? false : request.reasoning_effort === 'minimal' ? 'low' : request.reasoning_effort;
+  if (request.reasoning_effort) native.think = thinkLevel(request.reasoning_effort);
   return native;
 }
 
-function toNativeMessage(message: ChatMessageInput): Message {
-  const native: Message = { role: message.role === 'developer' ? 'system' : message.role, content: '' };
+/** Function names of the assistant's earlier tool calls by id, so each tool result can say which call it answers. */
+function toolNames(messages: readonly ChatMessageInput[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const message of messages) for (const call of message.tool_calls ?? []) if (call.id) names.set(call.id, call.function.name);
+  return names;
+}
+
+function toNativeMessage(message: ChatMessageInput, toolNamesById: ReadonlyMap<string, string>): Message & { tool_call_id?: string } {
+  const native: Message & { tool_call_id?: string } = { role: message.role === 'developer' ? 'system' : message.role, content: '' };
   if (typeof message.content === 'string') native.content = message.content;
   else if (Array.isArray(message.content)) {
     const texts: string[] = [];
@@ -52,7 +59,11 @@ function toNativeMessage(message: ChatMessageInput): Message {
     if (images.length) native.images = images;
   }
   if (message.tool_calls?.length) native.tool_calls = message.tool_calls.map(toNativeToolCall);
-  if (message.role === 'tool' && message.name) native.tool_name = message.name;
+  if (message.role === 'tool') {
+    const name = message.name ?? (message.tool_call_id ? toolNamesById.get(message.tool_call_id) : undefined);
+    if (name) native.tool_name = name;
+    if (message.tool_call_id) native.tool_call_id = message.tool_call_id;
+  }
   return native;
 }
 
@@ -71,6 +82,13 @@ function toNativeToolCall(call: { function: { name: string; arguments: string } 
   }
   if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new RelayError(400, `tool call "${call.function.name}" arguments must be a JSON object`);
   return { function: { name: call.function.name, arguments: args as Record<string, unknown> } };
+}
+
+function thinkLevel(effort: NonNullable<ChatCompletionRequest['reasoning_effort']>): boolean | 'low' | 'medium' | 'high' {
+  if (effort === 'none') return false;
+  if (effort === 'minimal') return 'low';
+  if (effort === 'max') return 'high';
+  return effort;
 }
 
 export function toNativeGenerate(request: CompletionRequest, numCtx: number | undefined): GenerateRequest & { stream: true } {

@@ -9,6 +9,7 @@ let next = 0;
 function exchange(client = 'alice'): Exchange {
   return {
     id: `x${++next}`,
+    requestId: `r${next}`,
     req: {} as IncomingMessage,
     res: {} as ServerResponse,
     dialect: 'native',

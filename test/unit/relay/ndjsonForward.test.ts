@@ -141,6 +141,14 @@ describe('NDJSON forwarding', () => {
     assert.equal(res.text(), '{"model":"m","response":"all","done":true,"eval_count":1,"relay":{"upstream":"u","cache":"MISS"}}');
   });
 
+  it('treats a "done":true inside a tool call as text, not as the final record', async () => {
+    const toolLine = '{"message":{"tool_calls":[{"function":{"name":"f","arguments":{"done":true}}}]},"done":false}\n';
+    const finalLine = '{"message":{"content":""},"done":true,"eval_count":1}\n';
+    const { res, final } = await run(Readable.from([Buffer.from(toolLine), Buffer.from(finalLine)]));
+    assert.equal(res.text(), toolLine + finalLine.replace('"eval_count":1}', '"eval_count":1,"relay":{"upstream":"u","cache":"MISS"}}'));
+    assert.deepEqual(final, { promptTokens: undefined, completionTokens: 1, loadNs: undefined });
+  });
+
   it('records the first byte before it computes the relay info of a single-chunk answer', async () => {
     const res = new RecordingResponse();
     let firstByteSeen = false;
