@@ -7,7 +7,7 @@ import { registerSelectionActions } from './actions/registerSelectionActions';
 import { registerChat } from './chat/registerChat';
 import { withoutCredentials } from './common/errors';
 import { ModelDirectory } from './common/modelDirectory';
-import { OUTPUT_CHANNEL_NAME } from './common/ids';
+import { GENERATING_CONTEXT_KEY, OUTPUT_CHANNEL_NAME } from './common/ids';
 import { registerCompletions } from './completion/registerCompletions';
 import { RelayConnection } from './connection/relayConnection';
 import { registerConnection } from './connection/registerConnection';
@@ -55,6 +55,6 @@ async function createServices(context: vscode.ExtensionContext): Promise<Service
     models,
     editors: own(new EditorContext()),
     status: own(new StatusBar()),
-    generations: new Generations(),
+    generations: new Generations((busy) => void vscode.commands.executeCommand('setContext', GENERATING_CONTEXT_KEY, busy)),
   };
 }

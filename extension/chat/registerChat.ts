@@ -18,7 +18,19 @@ export function registerChat(context: vscode.ExtensionContext, services: Service
     store: new ChatSessionStore(context.globalState, CHAT_SESSIONS_STATE_KEY),
     models,
     editor: editors,
-    activity: status,
+    // The chat answer counts for the status bar and for the Stop button's context key alike.
+    activity: {
+      begin: () => {
+        const endStatus = status.begin();
+        const endGeneration = generations.begin();
+        return () => {
+          endGeneration();
+          endStatus();
+        };
+      },
+      failed: (message) => status.failed(message),
+      succeeded: () => status.succeeded(),
+    },
     log,
     codeActions: createCodeActions(editors),
     selectChatModel: (model) => settings.update('chat.model', model),

@@ -50,3 +50,5 @@ export const PROPOSAL_SCHEME = 'aide-proposal';
 export const COMPLETION_ACCEPTED_CONTEXT_KEY = 'aide.completionAccepted';
 /** Context key set while a proposal diff is open, so its Apply/Discard title actions show. */
 export const PROPOSAL_CONTEXT_KEY = 'aide.proposalPending';
+/** True while a chat answer or a command generation runs: gates the Stop button in the chat view title. */
+export const GENERATING_CONTEXT_KEY = 'aide.generating';
