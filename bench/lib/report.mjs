@@ -290,9 +290,10 @@ Found with \`node bench/profile.mjs\` (below) and checked with full runs; each r
 | ioredis is loaded only with \`REDIS_URL\` | nothing measurable on the relay's RSS at start (68.2 → 68.1 MB): the memory is in pino, prom-client and zod, which the relay uses on every request |
 
 What did not move: the time-to-first-token overhead. Switching off admission, zod validation, or metrics
-and logging one at a time changed the relay's p50 by less than the run-to-run noise (±0.05 ms); the
-relay stays about 0.1 ms above the bare pipe proxy, which itself costs 0.25–0.3 ms over a direct
-connection on this machine — the hop, not relay code, is most of the overhead. Likewise the RSS peak at
+and logging one at a time changed the relay's p50 by less than the run-to-run noise (±0.05 ms); across
+runs the relay stays 0.05–0.2 ms above the bare pipe proxy on native routes (0.3–0.45 ms over direct),
+while the pipe proxy itself costs 0.2–0.3 ms over a direct connection on this machine — the hop, not relay
+code, is most of the overhead. On \`/v1\` the \`ollama\` client's web-stream pipeline adds another 0.2–0.3 ms. Likewise the RSS peak at
 100 streams sits near the target because the relay starts at about 68 MB (its libraries) where the pipe
 proxy starts at about 45 MB. A smaller young generation helps there: \`--max-semi-space-size=2\` cut the
 peak by about 20 MB but cost 5–15 % CPU per token; \`--max-semi-space-size=8\` cut it from 120.4 to 113.1 MB
