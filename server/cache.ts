@@ -27,7 +27,6 @@ export function isCacheable(path: string, payload: Record<string, unknown> | und
     case '/api/show':
     case '/api/embed':
     case '/api/embeddings':
-    case '/v1/embeddings':
       return true;
     case '/api/generate':
     case '/api/chat': {

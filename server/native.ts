@@ -75,14 +75,14 @@ export function checkNativeRequest(path: string, payload: Record<string, unknown
 export async function handleNative(
   ctx: RelayContext,
   exchange: Exchange,
-  route: { path: string; inference: boolean; cacheable: boolean },
+  route: { path: string; inference: boolean },
   body: Buffer | undefined,
   payload: Record<string, unknown> | undefined,
 ): Promise<void> {
   const method = exchange.req.method === 'HEAD' ? 'HEAD' : body ? 'POST' : 'GET';
   if (payload) exchange.model = checkNativeRequest(route.path, payload, ctx.config.allowCloudModels);
 
-  const key = method !== 'HEAD' && route.cacheable && isCacheable(route.path, payload) ? cacheKey(ctx.config.cacheScope, exchange.client, route.path, payload) : undefined;
+  const key = method !== 'HEAD' && isCacheable(route.path, payload) ? cacheKey(ctx.config.cacheScope, exchange.client, route.path, payload) : undefined;
   if (key && !wantsFreshAnswer(exchange)) {
     const hit = await ctx.cache.get(key);
     if (hit) {

@@ -8,20 +8,20 @@ export type RouteKind =
   | { kind: 'health' }
   | { kind: 'ready' }
   | { kind: 'metrics' }
-  | { kind: 'native'; path: string; methods: readonly string[]; inference: boolean; cacheable: boolean }
+  | { kind: 'native'; path: string; methods: readonly string[]; inference: boolean }
   | { kind: 'openai'; handler: 'chat' | 'completions' | 'embeddings' | 'models' | 'model'; methods: readonly string[]; model?: string }
   | { kind: 'forbidden' }
   | { kind: 'unknown' };
 
-const NATIVE: Record<string, { methods: readonly string[]; inference: boolean; cacheable: boolean }> = {
-  '/api/chat': { methods: ['POST'], inference: true, cacheable: true },
-  '/api/generate': { methods: ['POST'], inference: true, cacheable: true },
-  '/api/embed': { methods: ['POST'], inference: false, cacheable: true },
-  '/api/embeddings': { methods: ['POST'], inference: false, cacheable: true },
-  '/api/show': { methods: ['POST'], inference: false, cacheable: true },
-  '/api/tags': { methods: ['GET', 'HEAD'], inference: false, cacheable: true },
-  '/api/ps': { methods: ['GET'], inference: false, cacheable: false },
-  '/api/version': { methods: ['GET', 'HEAD'], inference: false, cacheable: false },
+const NATIVE: Record<string, { methods: readonly string[]; inference: boolean }> = {
+  '/api/chat': { methods: ['POST'], inference: true },
+  '/api/generate': { methods: ['POST'], inference: true },
+  '/api/embed': { methods: ['POST'], inference: false },
+  '/api/embeddings': { methods: ['POST'], inference: false },
+  '/api/show': { methods: ['POST'], inference: false },
+  '/api/tags': { methods: ['GET', 'HEAD'], inference: false },
+  '/api/ps': { methods: ['GET'], inference: false },
+  '/api/version': { methods: ['GET', 'HEAD'], inference: false },
 };
 
 /** Routes that change the Ollama host's disk or registry, or act with its ollama.com identity. */
