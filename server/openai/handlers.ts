@@ -2,7 +2,7 @@
  * `/v1/*` routes: OpenAI-compatible requests served through native Ollama calls made with the `ollama`
  * npm client (one client per request, bound to the request's AbortSignal).
  */
-import type { ChatResponse, GenerateResponse } from 'ollama';
+import type { ChatResponse, GenerateResponse, Ollama } from 'ollama';
 import type { z } from 'zod';
 import { cacheKey } from '../cache';
 import { ollamaFor, type RelayContext } from '../context';
@@ -157,16 +157,31 @@ async function serveGeneration<P extends Part>(
   }
 }
 
+/**
+ * Runs a translated generation on the host chosen for the exchange (with failover): builds the native
+ * request with the relay's `num_ctx` for that host's model, notes the use for keep-warm, then serves it.
+ */
+function onUpstream<N extends object>(
+  ctx: RelayContext,
+  exchange: Exchange,
+  model: string,
+  build: (numCtx: number | undefined) => N,
+  serve: (client: Ollama, native: N) => Promise<void>,
+): Promise<void> {
+  return withUpstream(ctx, exchange, async (upstream) => {
+    const signal = exchange.abort.signal;
+    const native = build(await ctx.modelInfo.numCtx(upstream, model, ctx.config.maxContextTokens, signal));
+    ctx.keepWarm.noteUse(upstream, model, native as Record<string, unknown>);
+    await serve(ollamaFor(upstream, signal), native);
+  });
+}
+
 export async function handleChatCompletions(ctx: RelayContext, exchange: Exchange, payload: Record<string, unknown> | undefined): Promise<void> {
   const request = parseRequest(chatCompletionRequest, payload, ctx.config.allowCloudModels);
   exchange.model = request.model;
-  await withUpstream(ctx, exchange, async (upstream) => {
-    const signal = exchange.abort.signal;
-    const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
-    const native = toNativeChat(request, numCtx);
-    ctx.keepWarm.noteUse(upstream, request.model, native as unknown as Record<string, unknown>);
+  await onUpstream(ctx, exchange, request.model, (numCtx) => toNativeChat(request, numCtx), (client, native) => {
     let toolCallCount = 0;
-    await serveGeneration<ChatResponse>(exchange, () => ollamaFor(upstream, signal).chat(native), {
+    return serveGeneration<ChatResponse>(exchange, () => client.chat(native), {
       streaming: request.stream === true,
       includeUsage: request.stream_options?.include_usage === true,
       object: request.stream ? 'chat.completion.chunk' : 'chat.completion',
@@ -199,12 +214,8 @@ export async function handleChatCompletions(ctx: RelayContext, exchange: Exchang
 export async function handleCompletions(ctx: RelayContext, exchange: Exchange, payload: Record<string, unknown> | undefined): Promise<void> {
   const request = parseRequest(completionRequest, payload, ctx.config.allowCloudModels);
   exchange.model = request.model;
-  await withUpstream(ctx, exchange, async (upstream) => {
-    const signal = exchange.abort.signal;
-    const numCtx = await ctx.modelInfo.numCtx(upstream, request.model, ctx.config.maxContextTokens, signal);
-    const native = toNativeGenerate(request, numCtx);
-    ctx.keepWarm.noteUse(upstream, request.model, native as unknown as Record<string, unknown>);
-    await serveGeneration<GenerateResponse>(exchange, () => ollamaFor(upstream, signal).generate(native), {
+  await onUpstream(ctx, exchange, request.model, (numCtx) => toNativeGenerate(request, numCtx), (client, native) =>
+    serveGeneration<GenerateResponse>(exchange, () => client.generate(native), {
       streaming: request.stream === true,
       includeUsage: request.stream_options?.include_usage === true,
       object: 'text_completion',
@@ -215,8 +226,8 @@ export async function handleCompletions(ctx: RelayContext, exchange: Exchange, p
       whole: (parts, final) => ({
         choices: [{ index: 0, text: parts.map((part) => part.response).join(''), logprobs: null, finish_reason: finishReason(final?.done_reason, false) }],
       }),
-    });
-  });
+    }),
+  );
 }
 
 export async function handleEmbeddings(ctx: RelayContext, exchange: Exchange, payload: Record<string, unknown> | undefined): Promise<void> {
