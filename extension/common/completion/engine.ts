@@ -10,6 +10,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { RelayEndpoint } from '../relayClient';
+import type { CompletionConfig } from '../settings';
 import { abortableDelay } from './abortableDelay';
 import { completionErrorMessage, displayUrl, isInsertRejected, NoFimModelError } from './completionErrors';
 import { generateRequest, planCompletion, withoutInsert, type CompletionPlan } from './completionPlan';
@@ -22,19 +23,15 @@ import { remainderAfter, typedSince, type CompletionRecord } from './typedThroug
 
 export { effectiveContextLength, type ModelInfo } from './modelInfo';
 
-export interface CompletionSettings {
-  /** '' = auto-pick: the first model from /api/tags with the `insert` capability or a known FIM family. */
-  model: string;
-  debounceMs: number;
-  maxTokens: number;
-  maxLines: number;
-  /** Prompt windows, estimated at 4 characters per token (see promptWindow.ts). */
-  prefixTokens: number;
-  suffixTokens: number;
+/**
+ * What the engine reads on every call: the `aide.completion.*` settings it uses (`model` '' = auto-pick the
+ * first model with the `insert` capability or a known FIM family; token windows estimated at 4 characters
+ * per token, see promptWindow.ts), plus `contextLength`, the upper bound for num_ctx.
+ */
+export type CompletionSettings = Omit<CompletionConfig, 'enabled' | 'languages' | 'template'> & {
   template: 'auto' | FimFamily;
-  /** Upper bound for num_ctx. */
   contextLength: number;
-}
+};
 
 export interface CompletionRequest {
   /** Document URI string; one supersede key per document. */
