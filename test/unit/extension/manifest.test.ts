@@ -6,6 +6,7 @@ import { activate } from '../../../extension/extension';
 import { COMMANDS, INTERNAL_COMMANDS, CHAT_VIEW_ID, VIEW_CONTAINER_ID } from '../../../extension/common/ids';
 import { fake } from '../../fakes/vscode';
 import { REPOSITORY_ROOT } from '../../fakes/vscode/context';
+import { field } from '../../support/json';
 
 interface ManifestCommand {
   command: string;
@@ -14,15 +15,6 @@ interface ManifestCommand {
 }
 
 const manifest: unknown = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'package.json'), 'utf8'));
-
-function field(value: unknown, ...keys: string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (typeof current !== 'object' || current === null || !(key in current)) return undefined;
-    current = Reflect.get(current, key);
-  }
-  return current;
-}
 
 function manifestCommands(): ManifestCommand[] {
   const commands = field(manifest, 'contributes', 'commands');

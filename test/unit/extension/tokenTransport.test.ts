@@ -6,6 +6,7 @@ import { describeError } from '../../../extension/common/errors';
 import { createOllamaClient } from '../../../extension/common/relayClient';
 import { InsecureTokenTransportError, insecureTokenHost } from '../../../extension/common/tokenTransport';
 import { REPOSITORY_ROOT } from '../../fakes/vscode/context';
+import { field } from '../../support/json';
 
 /** A fetch that records what would have been sent and answers like Ollama's /api/version. */
 function recordingFetch(): { fetch: typeof fetch; sent: Array<{ url: string; authorization: string | null }> } {
@@ -15,15 +16,6 @@ function recordingFetch(): { fetch: typeof fetch; sent: Array<{ url: string; aut
     return new Response(JSON.stringify({ version: '0.9.0' }), { status: 200, headers: { 'Content-Type': 'application/json' } });
   };
   return { fetch: recording, sent };
-}
-
-function field(value: unknown, ...keys: string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (typeof current !== 'object' || current === null || !(key in current)) return undefined;
-    current = Reflect.get(current, key);
-  }
-  return current;
 }
 
 describe('relay token transport', () => {
